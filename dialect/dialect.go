@@ -1,0 +1,127 @@
+// Package dialect is the seam between distlock and a database.
+//
+// The distlock package holds the semantics (tokens, reentrancy seen from a
+// handle, waiting, keep-alive) and never imports a database driver. A
+// Dialect holds everything that differs between databases: the one SQL
+// statement behind each of acquire, extend and release, how the database's
+// own clock is read, how driver errors are classified, how the schema is
+// migrated and, where the database can push, how releases are announced.
+//
+// A dialect is correct when it passes the conformance suite in
+// dialect/dialecttest unchanged.
+package dialect
+
+import (
+	"context"
+	"database/sql"
+	"time"
+)
+
+// Dialect creates Stores for one kind of database.
+type Dialect interface {
+	// Name is the short name of the database: "sqlite", "postgres" or "mysql".
+	Name() string
+
+	// Bind returns a Store that keeps its locks in table on db. The table
+	// name has already been checked with ValidTable. Bind must not touch the
+	// database (New is cheap and offline) and must never close db.
+	Bind(db *sql.DB, table string) (Store, error)
+}
+
+// Store runs the statements of one lock table. Every method that takes a
+// context runs exactly the statements it documents; none of them retries:
+// retrying is the caller's job and is driven by the Error kinds.
+type Store interface {
+	// Acquire takes or re-enters a lock in one statement, by the database's
+	// clock:
+	//   - if the row is absent, or its expires_at has passed (which includes
+	//     released rows), it becomes a new acquisition by NewHash with holds 1,
+	//     a fence greater than every earlier fence of that name, and
+	//     expires_at = now + TTL;
+	//   - if the row is live and its hash equals HeldHash, holds is
+	//     incremented and expires_at = now + TTL (re-entry);
+	//   - otherwise nothing is written and Acquired is false.
+	Acquire(ctx context.Context, req AcquireRequest) (AcquireResult, error)
+
+	// Extend sets expires_at = now + ttl on the live row of name whose
+	// hash is tokenHash, in one statement. ok is false when there is none.
+	Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (row Row, ok bool, err error)
+
+	// Release drops one hold of the live row of name whose hash is
+	// tokenHash, in one statement; when holds reaches 0 the row becomes free
+	// at once (its expires_at is set to now). ok is false when there is no
+	// such live row.
+	Release(ctx context.Context, name string, tokenHash []byte) (holds int, ok bool, err error)
+
+	// Inspect reads the live row of name; ok is false when it is free.
+	Inspect(ctx context.Context, name string) (row Row, ok bool, err error)
+
+	// List reads every live row, ordered by name.
+	List(ctx context.Context) ([]Row, error)
+
+	// VacuumBatch deletes at most limit rows that are free or expired, never
+	// a live one, in one short statement, and reports how many it removed.
+	// Deleting a row must not let a later acquisition of that name get a
+	// smaller fence.
+	VacuumBatch(ctx context.Context, limit int) (int64, error)
+
+	// Migrate creates or upgrades the lock table with the embedded
+	// migrations for this dialect, through golang-migrate.
+	Migrate(ctx context.Context) error
+
+	// Close releases what Bind and the Store's methods allocated (prepared
+	// statements, listening connections). It never closes the *sql.DB.
+	Close() error
+}
+
+// Listener is implemented by Stores whose database can push a message when
+// a lock is released (PostgreSQL's LISTEN/NOTIFY). Push only makes waiting
+// faster; waiters poll as well, so a lost notification costs latency, never
+// correctness.
+type Listener interface {
+	// Listen blocks, calling released with the name of each lock released
+	// by anyone, until ctx ends or the connection fails. It calls ready once
+	// it is listening, so that the caller can wake every waiter for a
+	// re-check after a reconnect (notifications sent meanwhile are lost).
+	Listen(ctx context.Context, ready func(), released func(name string)) error
+}
+
+// AcquireRequest is the input of Store.Acquire.
+type AcquireRequest struct {
+	Name  string
+	Owner string // informational label stored on the row
+	// NewHash is the hash of the fresh token that becomes the holder's when
+	// the lock is free.
+	NewHash []byte
+	// HeldHash is the hash of the token the caller may already hold, for
+	// re-entry; nil when the caller holds nothing.
+	HeldHash []byte
+	TTL      time.Duration
+}
+
+// AcquireResult is the outcome of Store.Acquire.
+type AcquireResult struct {
+	Acquired bool
+	// Reentered is true when the caller's HeldHash matched and holds grew.
+	Reentered bool
+	// Row is the lock's row after the statement: the caller's acquisition
+	// when Acquired, otherwise the current holder's (Row.Remaining tells how
+	// long the holder still has, by the database's clock). Row is zero when
+	// the holder's row could not be read (it may have vanished since).
+	Row Row
+}
+
+// Row is one lock as the database sees it. Row never carries a token or a
+// token hash.
+type Row struct {
+	Name       string
+	Owner      string
+	Holds      int
+	Fence      int64
+	AcquiredAt time.Time
+	ExpiresAt  time.Time
+	// Remaining is ExpiresAt minus the database's now, measured by the
+	// database in the same statement; it lets a client that does not share
+	// the database's clock know how long the lock lasts.
+	Remaining time.Duration
+}

@@ -1,0 +1,125 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/distlock/distlock/dialect"
+)
+
+type store struct {
+	db    *sql.DB
+	table string
+	sql   statements
+}
+
+func newStore(db *sql.DB, table string) *store {
+	return &store{db: db, table: table, sql: newStatements(table)}
+}
+
+func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialect.AcquireResult, error) {
+	var res dialect.AcquireResult
+	var heldHash any // NULL when the caller holds nothing
+	if req.HeldHash != nil {
+		heldHash = req.HeldHash
+	}
+	found, err := s.queryRow(ctx, s.sql.acquire, func(sc scanner) error {
+		return scanRow(sc, &res.Row, &res.Reentered)
+	},
+		sql.Named("name", req.Name),
+		sql.Named("new_hash", req.NewHash),
+		sql.Named("held_hash", heldHash),
+		sql.Named("owner", req.Owner),
+		sql.Named("ttl", req.TTL.Milliseconds()),
+	)
+	if err != nil || found {
+		res.Acquired = found
+		return res, err
+	}
+	// Held by someone else: read for how long, so that the waiter does not
+	// sleep past the expiry. A read never waits for SQLite's write lock.
+	_, err = s.queryRow(ctx, s.sql.holder, func(sc scanner) error {
+		return scanRow(sc, &res.Row)
+	}, sql.Named("name", req.Name))
+	return res, err
+}
+
+func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (dialect.Row, bool, error) {
+	var row dialect.Row
+	ok, err := s.queryRow(ctx, s.sql.extend, func(sc scanner) error { return scanRow(sc, &row) },
+		sql.Named("name", name), sql.Named("hash", tokenHash), sql.Named("ttl", ttl.Milliseconds()))
+	return row, ok, err
+}
+
+func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, bool, error) {
+	var holds int
+	ok, err := s.queryRow(ctx, s.sql.release, func(sc scanner) error { return sc.Scan(&holds) },
+		sql.Named("name", name), sql.Named("hash", tokenHash))
+	return holds, ok, err
+}
+
+func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {
+	var row dialect.Row
+	ok, err := s.queryRow(ctx, s.sql.inspect, func(sc scanner) error { return scanRow(sc, &row) },
+		sql.Named("name", name))
+	return row, ok, err
+}
+
+func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
+	rows, err := s.db.QueryContext(ctx, s.sql.list)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []dialect.Row
+	for rows.Next() {
+		var r dialect.Row
+		if err := scanRow(rows, &r); err != nil {
+			return nil, classify(err)
+		}
+		out = append(out, r)
+	}
+	return out, classify(rows.Err())
+}
+
+func (s *store) VacuumBatch(ctx context.Context, limit int) (int64, error) {
+	res, err := s.db.ExecContext(ctx, s.sql.vacuum, sql.Named("limit", limit))
+	if err != nil {
+		return 0, classify(err)
+	}
+	n, err := res.RowsAffected()
+	return n, classify(err)
+}
+
+func (s *store) Close() error { return nil }
+
+type scanner interface{ Scan(dest ...any) error }
+
+// queryRow runs a statement that returns at most one row, scanning it
+// with scan, and reports whether there was one. It reads the result to
+// the end, which is what completes (and commits) a write with RETURNING.
+func (s *store) queryRow(ctx context.Context, query string, scan func(scanner) error, args ...any) (bool, error) {
+	err := scan(s.db.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, classify(err)
+	}
+	return true, nil
+}
+
+// scanRow reads rowColumns, after any leading extra columns.
+func scanRow(sc scanner, r *dialect.Row, extra ...any) error {
+	var acquired, expires, remaining int64
+	dest := append(extra, &r.Name, &r.Owner, &r.Holds, &r.Fence, &acquired, &expires, &remaining)
+	if err := sc.Scan(dest...); err != nil {
+		return err
+	}
+	r.AcquiredAt = time.UnixMilli(acquired).UTC()
+	r.ExpiresAt = time.UnixMilli(expires).UTC()
+	r.Remaining = time.Duration(remaining) * time.Millisecond
+	return nil
+}

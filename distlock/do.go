@@ -1,0 +1,98 @@
+package distlock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// releaseTimeout bounds the release at the end of Do, which runs even
+// when the caller's context has ended.
+const releaseTimeout = 30 * time.Second
+
+// Do acquires the lock (waiting as Acquire does), runs fn, and releases
+// the lock when fn returns. While fn runs, the lock is extended every
+// MaxTime/3, so fn may run for any number of MaxTimes. If the lock is lost
+// anyway (it could not be extended before it expired, e.g. because the
+// database was unreachable), fn's context is cancelled with cause ErrLost
+// (see context.Cause) and Do's error matches ErrLost; if the Module is
+// closed, the cause is ErrClosed.
+//
+// Do returns the acquisition's error if fn never ran, and otherwise fn's
+// error joined with any error of the keep-alive or the release.
+func (l *Lock) Do(ctx context.Context, fn func(ctx context.Context) error) error {
+	if err := l.Acquire(ctx); err != nil {
+		return err
+	}
+	l.mu.Lock()
+	tok := l.tok
+	l.mu.Unlock()
+
+	fctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := make(chan struct{})
+	stopped := make(chan struct{})
+	var lost error
+	if err := l.m.spawn(func() {
+		defer close(stopped)
+		if lost = l.keepAlive(tok, stop); lost != nil {
+			cancel(lost)
+		}
+	}); err != nil {
+		close(stopped)
+		lost = err
+		cancel(err)
+	}
+
+	fnErr := fn(fctx)
+	close(stop)
+	<-stopped
+
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer rcancel()
+	relErr := l.release(rctx, tok)
+	if lost != nil && errors.Is(relErr, ErrExpired) {
+		relErr = nil // already reported as lost
+	}
+	return errors.Join(fnErr, lost, relErr)
+}
+
+// keepAlive extends tok every MaxTime/3 until stop is closed. It returns
+// an error matching ErrLost when the lock can no longer be held, and
+// ErrClosed when the Module closes.
+func (l *Lock) keepAlive(tok Token, stop <-chan struct{}) error {
+	interval := l.m.cfg.MaxTime / 3
+	t := time.NewTimer(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return nil
+		case <-l.m.ctx.Done():
+			return ErrClosed
+		case <-t.C:
+		}
+		l.mu.Lock()
+		deadline := l.deadline
+		l.mu.Unlock()
+
+		ctx, cancel := context.WithDeadline(l.m.ctx, deadline)
+		err := l.extend(ctx, tok)
+		cancel()
+		switch {
+		case err == nil:
+			t.Reset(interval)
+		case errors.Is(err, ErrExpired):
+			return fmt.Errorf("%w: %q expired before it could be extended", ErrLost, l.name)
+		case l.m.ctx.Err() != nil:
+			return ErrClosed
+		case !time.Now().Before(deadline):
+			return fmt.Errorf("%w: %q could not be extended before it expired: %w", ErrLost, l.name, err)
+		default:
+			// A passing failure: try again soon, well before the expiry.
+			l.m.cfg.Logger.Warn("distlock: extend failed; retrying", "name", l.name, "err", err)
+			t.Reset(min(interval/4, time.Until(deadline)/2))
+		}
+	}
+}

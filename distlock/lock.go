@@ -1,0 +1,197 @@
+package distlock
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/distlock/distlock/dialect"
+)
+
+// Lock is a handle on one named lock. A handle that acquires the lock
+// holds it under its own token; acquiring again through the same handle
+// (or through a handle Attached to its token, in any process) re-enters it
+// and counts one more hold. The lock is free when every hold is released,
+// or when MaxTime passes without an Extend.
+//
+// A Lock is safe for concurrent use, but it is one holder: goroutines
+// sharing a handle share its holds.
+type Lock struct {
+	m    *Module
+	name string
+	err  error // a bad name or token, reported by every operation
+
+	mu       sync.Mutex
+	tok      Token     // "" when not held
+	holds    int       // the row's holds, as last seen
+	fence    int64     // fence of the current acquisition
+	deadline time.Time // local, conservative estimate of the expiry
+}
+
+// Name returns the lock's name.
+func (l *Lock) Name() string { return l.name }
+
+// Token returns the token of the handle's current acquisition, or "" when
+// the handle holds nothing. Hand it to another process, which can Attach
+// it to extend, release or re-enter the lock.
+func (l *Lock) Token() Token {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.tok
+}
+
+// Fence returns the fencing token of the handle's current acquisition, or
+// 0 when it holds nothing. Every new acquisition of a name gets a fence
+// greater than all earlier ones of that name, so a resource that remembers
+// the highest fence it has seen can reject a holder whose lock has since
+// expired and been taken by another.
+func (l *Lock) Fence() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tok == "" {
+		return 0
+	}
+	return l.fence
+}
+
+// Acquire takes the lock, waiting as long as ctx allows. On a handle that
+// already holds it, Acquire re-enters at once: one more hold, expiry reset
+// to MaxTime from now. When ctx ends first it returns an error matching
+// both ErrNotAcquired and ctx.Err().
+func (l *Lock) Acquire(ctx context.Context) error {
+	_, err := l.acquire(ctx, true)
+	return err
+}
+
+// TryAcquire takes or re-enters the lock if that is possible now, without
+// waiting. It reports false (and a nil error) when someone else holds it.
+func (l *Lock) TryAcquire(ctx context.Context) (bool, error) {
+	return l.acquire(ctx, false)
+}
+
+// Extend resets the lock's expiry to MaxTime from now, by the database's
+// clock. It returns ErrNotHeld if the handle holds nothing, and
+// ErrExpired if its token no longer holds the lock (after which the handle
+// holds nothing).
+func (l *Lock) Extend(ctx context.Context) error {
+	tok, err := l.held(ctx)
+	if err != nil {
+		return err
+	}
+	return l.extend(ctx, tok)
+}
+
+func (l *Lock) extend(ctx context.Context, tok Token) error {
+	start := time.Now()
+	var row dialect.Row
+	var ok bool
+	err := l.m.retry(ctx, func() (err error) {
+		row, ok, err = l.m.store.Extend(ctx, l.name, hashToken(l.name, tok), l.m.cfg.MaxTime)
+		return err
+	})
+	if err != nil {
+		return dbError("extend", l.name, err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !ok {
+		if l.tok == tok {
+			l.tok, l.holds = "", 0
+		}
+		return fmt.Errorf("extend %q: %w", l.name, ErrExpired)
+	}
+	if l.tok == tok {
+		l.holds, l.fence, l.deadline = row.Holds, row.Fence, start.Add(l.m.cfg.MaxTime)
+	}
+	return nil
+}
+
+// Release drops one hold; the lock is free once every hold is released,
+// and waiters in this Module are woken at once. It returns ErrNotHeld if
+// the handle holds nothing, and ErrExpired if its token no longer holds
+// the lock.
+func (l *Lock) Release(ctx context.Context) error {
+	tok, err := l.held(ctx)
+	if err != nil {
+		return err
+	}
+	return l.release(ctx, tok)
+}
+
+func (l *Lock) release(ctx context.Context, tok Token) error {
+	var holds int
+	var ok bool
+	err := l.m.retry(ctx, func() (err error) {
+		holds, ok, err = l.m.store.Release(ctx, l.name, hashToken(l.name, tok))
+		return err
+	})
+	if err != nil {
+		return dbError("release", l.name, err)
+	}
+	if ok && holds == 0 {
+		l.m.wake.wake(l.name)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tok == tok {
+		l.holds = holds
+		if !ok || holds == 0 {
+			l.tok, l.holds = "", 0
+		}
+	}
+	if !ok {
+		return fmt.Errorf("release %q: %w", l.name, ErrExpired)
+	}
+	return nil
+}
+
+// held checks the handle and ctx, and returns the handle's token.
+func (l *Lock) held(ctx context.Context) (Token, error) {
+	if l.err != nil {
+		return "", l.err
+	}
+	if err := l.m.alive(); err != nil {
+		return "", err
+	}
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.tok == "" {
+		return "", fmt.Errorf("%q: %w", l.name, ErrNotHeld)
+	}
+	return l.tok, nil
+}
+
+// attempt runs one acquire statement and records its outcome.
+func (l *Lock) attempt(ctx context.Context) (dialect.AcquireResult, error) {
+	l.mu.Lock()
+	heldTok := l.tok
+	l.mu.Unlock()
+	newTok := newToken()
+	req := dialect.AcquireRequest{
+		Name:    l.name,
+		Owner:   l.m.cfg.Owner,
+		NewHash: hashToken(l.name, newTok),
+		TTL:     l.m.cfg.MaxTime,
+	}
+	if heldTok != "" {
+		req.HeldHash = hashToken(l.name, heldTok)
+	}
+	start := time.Now()
+	res, err := l.m.store.Acquire(ctx, req)
+	if err != nil || !res.Acquired {
+		return res, err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if res.Reentered {
+		l.tok = heldTok
+	} else {
+		l.tok = newTok
+	}
+	l.holds, l.fence, l.deadline = res.Row.Holds, res.Row.Fence, start.Add(l.m.cfg.MaxTime)
+	return res, nil
+}

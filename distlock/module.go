@@ -1,0 +1,159 @@
+package distlock
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/distlock/distlock/dialect"
+)
+
+// Module is the entry point: one lock table on one database. It is safe
+// for concurrent use; make one per table and process and share it.
+type Module struct {
+	store dialect.Store
+	cfg   Config
+	wake  wakeups
+
+	// ctx ends when the Module is closed; background goroutines (the
+	// listener, keep-alives) watch it and are counted in wg.
+	ctx    context.Context
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	mu         sync.Mutex // guards closed against wg.Add after wg.Wait
+	closed     bool
+	listenOnce sync.Once
+	closeOnce  sync.Once
+	closeErr   error
+}
+
+// New returns a Module that keeps its locks in cfg.Table on db, speaking
+// the dialect d (sqlite.Dialect(), postgres.Dialect(), mysql.Dialect()).
+// It validates cfg and does not touch the database: call Migrate once to
+// create the table. The Module never closes db.
+func New(db *sql.DB, d dialect.Dialect, cfg Config) (*Module, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: nil *sql.DB", ErrInvalidConfig)
+	}
+	if d == nil {
+		return nil, fmt.Errorf("%w: nil dialect", ErrInvalidConfig)
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	store, err := d.Bind(db, cfg.Table)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+	}
+	m := &Module{store: store, cfg: cfg}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	return m, nil
+}
+
+// Config returns the Module's configuration with defaults filled in.
+func (m *Module) Config() Config { return m.cfg }
+
+// Get returns a new handle on the lock name. Every call returns a distinct
+// handle; a handle that acquires gets its own token. An invalid name is
+// reported by the handle's first operation, as ErrInvalidName.
+func (m *Module) Get(name string) *Lock {
+	return &Lock{m: m, name: name, err: ValidName(name)}
+}
+
+// Attach returns a handle on the lock name holding tok, a token acquired
+// elsewhere, possibly by another process. The handle can extend and
+// release that acquisition, and re-enter it with Acquire. An invalid name
+// or token is reported by the handle's first operation.
+func (m *Module) Attach(name string, tok Token) *Lock {
+	l := m.Get(name)
+	if l.err == nil {
+		_, l.err = ParseToken(string(tok))
+	}
+	if l.err == nil {
+		l.tok = tok
+	}
+	return l
+}
+
+// Close stops the Module's background work (the release listener and the
+// keep-alives of running Do calls, whose functions see their context
+// cancelled with cause ErrClosed) and waits for it to end. Later calls on
+// the Module return ErrClosed. Close does not close the *sql.DB and does
+// not release held locks. It is safe to call more than once.
+func (m *Module) Close() error {
+	m.closeOnce.Do(func() {
+		m.mu.Lock()
+		m.closed = true
+		m.mu.Unlock()
+		m.cancel()
+		m.wg.Wait()
+		m.closeErr = m.store.Close()
+	})
+	return m.closeErr
+}
+
+// alive returns ErrClosed after Close.
+func (m *Module) alive() error {
+	if m.ctx.Err() != nil {
+		return ErrClosed
+	}
+	return nil
+}
+
+// spawn runs f in a goroutine that Close waits for; after Close it
+// returns ErrClosed instead.
+func (m *Module) spawn(f func()) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.wg.Add(1)
+	go func() {
+		defer m.wg.Done()
+		f()
+	}()
+	return nil
+}
+
+// listen starts, once, the goroutine that relays the database's release
+// notifications to local waiters, when the dialect can push.
+func (m *Module) listen() {
+	l, ok := m.store.(dialect.Listener)
+	if !ok {
+		return
+	}
+	m.listenOnce.Do(func() {
+		_ = m.spawn(func() { m.relay(l) }) // fails only after Close
+	})
+}
+
+// relay keeps a listener running until Close, reconnecting with back-off.
+// Whenever it (re)starts listening it wakes every waiter, because
+// notifications sent while it was down are lost.
+func (m *Module) relay(l dialect.Listener) {
+	const maxPause = 5 * time.Second
+	pause := 100 * time.Millisecond
+	for {
+		err := l.Listen(m.ctx, func() {
+			pause = 100 * time.Millisecond
+			m.wake.wakeAll()
+		}, m.wake.wake)
+		if m.ctx.Err() != nil {
+			return
+		}
+		m.cfg.Logger.Warn("distlock: release listener stopped; reconnecting", "err", err, "pause", pause)
+		t := time.NewTimer(jitter(pause))
+		select {
+		case <-m.ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		pause = min(2*pause, maxPause)
+	}
+}

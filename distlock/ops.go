@@ -1,0 +1,149 @@
+package distlock
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/distlock/distlock/dialect"
+)
+
+// Info describes a held lock. It never carries the token.
+type Info struct {
+	Name       string
+	Owner      string // Config.Owner of the process that acquired it
+	Holds      int    // nested acquisitions by its token
+	Fence      int64  // fencing token of the acquisition
+	AcquiredAt time.Time
+	ExpiresAt  time.Time // by the database's clock
+}
+
+func infoOf(r dialect.Row) Info {
+	return Info{Name: r.Name, Owner: r.Owner, Holds: r.Holds, Fence: r.Fence, AcquiredAt: r.AcquiredAt, ExpiresAt: r.ExpiresAt}
+}
+
+// Acquire takes the lock name under a new token, waiting as long as ctx
+// allows, and returns the token. When ctx ends first the error matches
+// both ErrNotAcquired and ctx.Err().
+func (m *Module) Acquire(ctx context.Context, name string) (Token, error) {
+	l := m.Get(name)
+	if err := l.Acquire(ctx); err != nil {
+		return "", err
+	}
+	return l.Token(), nil
+}
+
+// TryAcquire takes the lock name under a new token if it is free now,
+// and returns ErrNotAcquired if it is not.
+func (m *Module) TryAcquire(ctx context.Context, name string) (Token, error) {
+	l := m.Get(name)
+	ok, err := l.TryAcquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	if !ok {
+		return "", fmt.Errorf("%q: %w", name, ErrNotAcquired)
+	}
+	return l.Token(), nil
+}
+
+// Extend resets the expiry of the acquisition of name that tok holds. It
+// returns ErrExpired if tok does not hold name (any more).
+func (m *Module) Extend(ctx context.Context, name string, tok Token) error {
+	return m.Attach(name, tok).Extend(ctx)
+}
+
+// Release drops one hold of the acquisition of name that tok holds. It
+// returns ErrExpired if tok does not hold name (any more), e.g. when it
+// was released already.
+func (m *Module) Release(ctx context.Context, name string, tok Token) error {
+	return m.Attach(name, tok).Release(ctx)
+}
+
+// Inspect describes the lock name, or returns ErrNotHeld if it is free.
+func (m *Module) Inspect(ctx context.Context, name string) (Info, error) {
+	if err := ValidName(name); err != nil {
+		return Info{}, err
+	}
+	if err := m.check(ctx); err != nil {
+		return Info{}, err
+	}
+	var row dialect.Row
+	var ok bool
+	err := m.retry(ctx, func() (err error) {
+		row, ok, err = m.store.Inspect(ctx, name)
+		return err
+	})
+	if err != nil {
+		return Info{}, dbError("inspect", name, err)
+	}
+	if !ok {
+		return Info{}, fmt.Errorf("%q: %w", name, ErrNotHeld)
+	}
+	return infoOf(row), nil
+}
+
+// List describes every held lock, ordered by name.
+func (m *Module) List(ctx context.Context) ([]Info, error) {
+	if err := m.check(ctx); err != nil {
+		return nil, err
+	}
+	var rows []dialect.Row
+	err := m.retry(ctx, func() (err error) {
+		rows, err = m.store.List(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, dbError("list", "", err)
+	}
+	infos := make([]Info, len(rows))
+	for i, r := range rows {
+		infos[i] = infoOf(r)
+	}
+	return infos, nil
+}
+
+// Vacuum deletes the rows of free and expired locks, never a held one, in
+// batches of Config.VacuumBatch rows so that acquisitions never wait long
+// behind it, and returns how many it removed. Fences stay monotonic: a
+// name whose row was removed gets a greater fence on its next acquisition.
+func (m *Module) Vacuum(ctx context.Context) (int64, error) {
+	if err := m.check(ctx); err != nil {
+		return 0, err
+	}
+	var total int64
+	for {
+		var n int64
+		err := m.retry(ctx, func() (err error) {
+			n, err = m.store.VacuumBatch(ctx, m.cfg.VacuumBatch)
+			return err
+		})
+		total += n
+		if err != nil {
+			return total, dbError("vacuum", "", err)
+		}
+		if n < int64(m.cfg.VacuumBatch) {
+			m.cfg.Logger.Debug("distlock: vacuumed", "rows", total)
+			return total, nil
+		}
+	}
+}
+
+// Migrate creates the lock table, or brings it up to date, with the
+// migrations embedded for the Module's dialect (see package migrations).
+// It is safe to run at every start.
+func (m *Module) Migrate(ctx context.Context) error {
+	if err := m.check(ctx); err != nil {
+		return err
+	}
+	err := m.retry(ctx, func() error { return m.store.Migrate(ctx) })
+	return dbError("migrate", "", err)
+}
+
+// check validates what every Module-level call starts with.
+func (m *Module) check(ctx context.Context) error {
+	if err := m.alive(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
