@@ -1,0 +1,149 @@
+package dialecttest
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"sync/atomic"
+	"testing"
+
+	"github.com/distlock/distlock/distlock"
+)
+
+// counter is a database/sql connector that passes everything through to
+// the real driver and counts the statements sent to the database.
+type counter struct {
+	drv        driver.Driver
+	dsn        string
+	statements atomic.Int64
+}
+
+func (c *counter) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.drv.Open(c.dsn)
+	if err != nil {
+		return nil, err
+	}
+	return &countingConn{Conn: conn, n: &c.statements}, nil
+}
+
+func (c *counter) Driver() driver.Driver { return c.drv }
+
+type countingConn struct {
+	driver.Conn
+	n *atomic.Int64
+}
+
+func (c *countingConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	q, ok := c.Conn.(driver.QueryerContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	rows, err := q.QueryContext(ctx, query, args)
+	if err != driver.ErrSkip {
+		c.n.Add(1)
+	}
+	return rows, err
+}
+
+func (c *countingConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	e, ok := c.Conn.(driver.ExecerContext)
+	if !ok {
+		return nil, driver.ErrSkip
+	}
+	res, err := e.ExecContext(ctx, query, args)
+	if err != driver.ErrSkip {
+		c.n.Add(1)
+	}
+	return res, err
+}
+
+func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	var st driver.Stmt
+	var err error
+	if p, ok := c.Conn.(driver.ConnPrepareContext); ok {
+		st, err = p.PrepareContext(ctx, query)
+	} else {
+		st, err = c.Conn.Prepare(query)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &countingStmt{Stmt: st, n: c.n}, nil
+}
+
+func (c *countingConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	c.n.Add(1)
+	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
+		return b.BeginTx(ctx, opts)
+	}
+	return c.Conn.Begin() //nolint:staticcheck // fallback for old drivers
+}
+
+func (c *countingConn) CheckNamedValue(nv *driver.NamedValue) error {
+	if ch, ok := c.Conn.(driver.NamedValueChecker); ok {
+		return ch.CheckNamedValue(nv)
+	}
+	return driver.ErrSkip
+}
+
+func (c *countingConn) ResetSession(ctx context.Context) error {
+	if r, ok := c.Conn.(driver.SessionResetter); ok {
+		return r.ResetSession(ctx)
+	}
+	return nil
+}
+
+type countingStmt struct {
+	driver.Stmt
+	n *atomic.Int64
+}
+
+func (s *countingStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.n.Add(1)
+	if e, ok := s.Stmt.(driver.StmtExecContext); ok {
+		return e.ExecContext(ctx, args)
+	}
+	return nil, driver.ErrSkip
+}
+
+func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.n.Add(1)
+	if q, ok := s.Stmt.(driver.StmtQueryContext); ok {
+		return q.QueryContext(ctx, args)
+	}
+	return nil, driver.ErrSkip
+}
+
+// Acquire, re-entry, extend and release are each one statement: one round
+// trip, no transaction.
+func testOneStatement(t *testing.T, h Harness) {
+	b := setup(t, h, distlock.Config{})
+	c := &counter{drv: b.db.Driver(), dsn: b.dsn}
+	db := sql.OpenDB(c)
+	t.Cleanup(func() { db.Close() })
+	m := b.module(t, db, distlock.Config{})
+	l := m.Get(uniqueName("count"))
+	if err := db.PingContext(b.ctx); err != nil { // open the connection first
+		t.Fatal(err)
+	}
+	steps := []struct {
+		op string
+		fn func() error
+	}{
+		{"Acquire", func() error { return l.Acquire(b.ctx) }},
+		{"re-entering Acquire", func() error { return l.Acquire(b.ctx) }},
+		{"Extend", func() error { return l.Extend(b.ctx) }},
+		{"Release", func() error { return l.Release(b.ctx) }},
+		{"last Release", func() error { return l.Release(b.ctx) }},
+		{"TryAcquire", func() error { _, err := l.TryAcquire(b.ctx); return err }},
+	}
+	for _, s := range steps {
+		before := c.statements.Load()
+		if err := s.fn(); err != nil {
+			t.Fatalf("%s: %v", s.op, err)
+		}
+		if n := c.statements.Load() - before; n != 1 {
+			t.Errorf("%s sent %d statements, want 1", s.op, n)
+		}
+	}
+}

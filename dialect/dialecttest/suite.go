@@ -1,0 +1,159 @@
+// Package dialecttest is the conformance suite that every distlock dialect
+// must pass, unchanged, against a real database.
+//
+// A dialect's tests call Run with a Harness:
+//
+//	func TestConformance(t *testing.T) {
+//		dialecttest.Run(t, dialecttest.Harness{
+//			Dialect:    sqlite.Dialect(),
+//			DriverName: "sqlite",
+//			DSN:        func(t *testing.T) string { return sqlite.DSN(filepath.Join(t.TempDir(), "x.db")) },
+//		})
+//	}
+//
+// Every test runs in parallel on a table of its own, through the public
+// distlock API, with several Modules on separate connection pools standing
+// in for separate processes.
+package dialecttest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"testing"
+	"time"
+
+	"github.com/distlock/distlock/dialect"
+	"github.com/distlock/distlock/distlock"
+)
+
+// Harness says how to reach the database under test.
+type Harness struct {
+	Dialect dialect.Dialect
+	// DriverName is the database/sql driver name ("sqlite", "pgx", "mysql").
+	DriverName string
+	// DSN returns the data source name for one test. Each call may name a
+	// fresh database (e.g. a new SQLite file) or the same one: every test
+	// uses a table of its own.
+	DSN func(t *testing.T) string
+}
+
+// Run runs the whole suite as parallel subtests of t.
+func Run(t *testing.T, h Harness) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, h Harness)
+	}{
+		{"AcquireRelease", testAcquireRelease},
+		{"Reentrancy", testReentrancy},
+		{"ReentrancyAcrossProcesses", testReentrancyAcrossProcesses},
+		{"TokensAreHashed", testTokensAreHashed},
+		{"TokenBoundToName", testTokenBoundToName},
+		{"Expiry", testExpiry},
+		{"ExtendKeepsLock", testExtendKeepsLock},
+		{"ExpiredTokenNotReused", testExpiredTokenNotReused},
+		{"FenceMonotonic", testFenceMonotonic},
+		{"WaitWokenByLocalRelease", testWaitWokenByLocalRelease},
+		{"WaitNeverSleepsPastExpiry", testWaitNeverSleepsPastExpiry},
+		{"WaitAcrossProcesses", testWaitAcrossProcesses},
+		{"WaitContextEnds", testWaitContextEnds},
+		{"DoKeepsAlive", testDoKeepsAlive},
+		{"DoLost", testDoLost},
+		{"DoReturnsFnError", testDoReturnsFnError},
+		{"BadNames", testBadNames},
+		{"NamesStoredLiterally", testNamesStoredLiterally},
+		{"BadTokens", testBadTokens},
+		{"CancelledContext", testCancelledContext},
+		{"UseAfterClose", testUseAfterClose},
+		{"CloseStopsDo", testCloseStopsDo},
+		{"InspectList", testInspectList},
+		{"Vacuum", testVacuum},
+		{"Migrate", testMigrate},
+		{"OneStatementPerOperation", testOneStatement},
+		{"MutualExclusion", testMutualExclusion},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.fn(t, h)
+		})
+	}
+}
+
+// bundle is what a test works with: one Module on its own pool and table.
+type bundle struct {
+	h     Harness
+	dsn   string
+	table string
+	db    *sql.DB
+	mod   *distlock.Module
+	ctx   context.Context
+}
+
+// setup opens a pool, creates a fresh table and a Module on it.
+func setup(t *testing.T, h Harness, cfg distlock.Config) *bundle {
+	t.Helper()
+	b := &bundle{h: h, dsn: h.DSN(t), table: "dlt_" + randomHex(6), ctx: t.Context()}
+	cfg.Table = b.table
+	b.db = b.open(t)
+	b.mod = b.module(t, b.db, cfg)
+	if err := b.mod.Migrate(b.ctx); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return b
+}
+
+// open returns a new connection pool to the test's database, as another
+// process would have.
+func (b *bundle) open(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := sql.Open(b.h.DriverName, b.dsn)
+	if err != nil {
+		t.Fatalf("sql.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// module returns a Module on db for the test's table.
+func (b *bundle) module(t *testing.T, db *sql.DB, cfg distlock.Config) *distlock.Module {
+	t.Helper()
+	cfg.Table = b.table
+	m, err := distlock.New(db, b.h.Dialect, cfg)
+	if err != nil {
+		t.Fatalf("distlock.New: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := m.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return m
+}
+
+// peer returns a Module on the same table through a pool of its own.
+func (b *bundle) peer(t *testing.T, cfg distlock.Config) *distlock.Module {
+	t.Helper()
+	return b.module(t, b.open(t), cfg)
+}
+
+// exec runs raw SQL (no arguments, so it is portable across placeholders).
+func (b *bundle) exec(t *testing.T, query string) {
+	t.Helper()
+	if _, err := b.db.ExecContext(b.ctx, query); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+func randomHex(n int) string {
+	buf := make([]byte, n)
+	rand.Read(buf)
+	return hex.EncodeToString(buf)
+}
+
+// uniqueName returns a lock name no other test uses.
+func uniqueName(prefix string) string { return prefix + "-" + randomHex(4) }
+
+// short is a MaxTime that tests can wait out.
+const short = time.Second

@@ -1,0 +1,232 @@
+package migrations
+
+import (
+	"bytes"
+	"database/sql"
+	"errors"
+	"io"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/distlock/distlock/dialect"
+)
+
+const (
+	upFile   = "0001_create_distlock.up.sql"
+	downFile = "0001_create_distlock.down.sql"
+)
+
+var wordDistlock = regexp.MustCompile(`\bdistlock`)
+
+func TestRenameDefaultTableIsIdentity(t *testing.T) {
+	t.Parallel()
+	in := []byte("CREATE TABLE distlock (x); CREATE TABLE distlock_meta (y); -- mydistlock")
+	if got := Rename(in, dialect.DefaultTable); !bytes.Equal(got, in) {
+		t.Fatalf("Rename(_, distlock) = %q, want it unchanged", got)
+	}
+}
+
+func TestRename(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"distlock", "jobs_lock"},
+		{"CREATE TABLE distlock (", "CREATE TABLE jobs_lock ("},
+		{"distlock_meta", "jobs_lock_meta"},
+		{"distlock_expires_at_idx ON distlock (expires_at)", "jobs_lock_expires_at_idx ON jobs_lock (expires_at)"},
+		{"TRIGGER distlock_fence_floor AFTER DELETE ON distlock", "TRIGGER jobs_lock_fence_floor AFTER DELETE ON jobs_lock"},
+		{"distlock_schema_migrations", "jobs_lock_schema_migrations"},
+		{"distlock.name, (distlock), distlock-x", "jobs_lock.name, (jobs_lock), jobs_lock-x"},
+		{"deleted from distlock.\n", "deleted from jobs_lock.\n"},
+		{"distlock_v2", "jobs_lock_v2"},
+		// Not whole words, or not the default table's objects: untouched.
+		{"mydistlock", "mydistlock"},
+		{"distlocks", "distlocks"},
+		{"x_distlock", "x_distlock"},
+		{"distlock2", "distlock2"},
+		{"DISTLOCK", "DISTLOCK"},
+		{"distlock_Meta", "distlock_Meta"},
+		{"distlock_", "distlock_"},
+		{"distlock__x", "distlock__x"},
+		{"distlock_meta_", "distlock_meta_"},
+		{"token_hash fence_floor", "token_hash fence_floor"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			if got := string(Rename([]byte(tt.in), "jobs_lock")); got != tt.want {
+				t.Fatalf("Rename(%q, jobs_lock) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRenameEmbeddedFiles: in the real files every "distlock" is a whole
+// word naming an object, so renaming equals plain substitution.
+func TestRenameEmbeddedFiles(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{upFile, downFile} {
+		src, err := fs.ReadFile(files, path.Join("sqlite", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := string(Rename(src, "jobs_lock"))
+		if want := strings.ReplaceAll(string(src), "distlock", "jobs_lock"); got != want {
+			t.Errorf("%s: Rename differs from substitution:\n%s", name, got)
+		}
+		for _, obj := range []string{"jobs_lock_meta", "jobs_lock_expires_at_idx", "jobs_lock_fence_floor"} {
+			if !strings.Contains(got, obj) {
+				t.Errorf("%s: rendered SQL lacks %s", name, obj)
+			}
+		}
+	}
+}
+
+func TestFor(t *testing.T) {
+	t.Parallel()
+	for _, table := range []string{"distlock", "jobs_lock"} {
+		fsys, err := For("sqlite", table)
+		if err != nil {
+			t.Fatalf("For(sqlite, %s) = %v", table, err)
+		}
+		entries, err := fs.ReadDir(fsys, ".")
+		if err != nil {
+			t.Fatalf("ReadDir: %v", err)
+		}
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+			data, err := fs.ReadFile(fsys, e.Name())
+			if err != nil {
+				t.Fatalf("ReadFile(%s): %v", e.Name(), err)
+			}
+			if hasWord := wordDistlock.Match(data); hasWord != (table == "distlock") {
+				t.Errorf("%s for %s: holds the word distlock = %v", e.Name(), table, hasWord)
+			}
+			if !bytes.Contains(data, []byte(table)) {
+				t.Errorf("%s for %s does not name the table", e.Name(), table)
+			}
+		}
+		if !slices.Equal(names, []string{downFile, upFile}) {
+			t.Errorf("ReadDir(%s) = %q, want the up and down files", table, names)
+		}
+	}
+}
+
+// TestForIsConsistentFS runs the standard fs.FS checks: Stat, ReadDir
+// entries, Read and ReadFile must agree about every file.
+func TestForIsConsistentFS(t *testing.T) {
+	t.Parallel()
+	for _, table := range []string{"distlock", "jobs_lock"} {
+		fsys, err := For("sqlite", table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fstest.TestFS(fsys, upFile, downFile); err != nil {
+			t.Errorf("For(sqlite, %s): %v", table, err)
+		}
+	}
+}
+
+func TestForErrors(t *testing.T) {
+	t.Parallel()
+	if _, err := For("nosuch", "x"); err == nil {
+		t.Error("For(nosuch, x) did not fail")
+	}
+	if _, err := For("", "distlock"); err == nil {
+		t.Error(`For("", distlock) did not fail`)
+	}
+	for _, table := range []string{"Bad", "", "x; drop table y", "select"} {
+		if _, err := For("sqlite", table); !errors.Is(err, dialect.ErrInvalidTable) {
+			t.Errorf("For(sqlite, %q) = %v, want dialect.ErrInvalidTable", table, err)
+		}
+		if _, err := Source("sqlite", table); !errors.Is(err, dialect.ErrInvalidTable) {
+			t.Errorf("Source(sqlite, %q) = %v, want dialect.ErrInvalidTable", table, err)
+		}
+	}
+	if got := VersionTable("jobs_lock"); got != "jobs_lock_schema_migrations" {
+		t.Errorf("VersionTable(jobs_lock) = %q", got)
+	}
+}
+
+func TestSource(t *testing.T) {
+	t.Parallel()
+	for _, table := range []string{"distlock", "jobs_lock"} {
+		src, err := Source("sqlite", table)
+		if err != nil {
+			t.Fatalf("Source(sqlite, %s) = %v", table, err)
+		}
+		v, err := src.First()
+		if err != nil || v != 1 {
+			t.Fatalf("First() = %d, %v; want 1", v, err)
+		}
+		if _, err := src.Next(1); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Next(1) = %v, want fs.ErrNotExist (one migration)", err)
+		}
+		r, ident, err := src.ReadUp(1)
+		if err != nil {
+			t.Fatalf("ReadUp(1): %v", err)
+		}
+		up, _ := io.ReadAll(r)
+		r.Close()
+		if ident != "create_distlock" || !bytes.Contains(up, []byte("CREATE TABLE IF NOT EXISTS "+table+" (")) {
+			t.Errorf("ReadUp(1) = %q, %q; want the rendered create", ident, up)
+		}
+		src.Close()
+	}
+}
+
+// TestRenderedSQLRuns applies the rendered files to SQLite: up creates
+// only objects named after the table, down removes them all.
+func TestRenderedSQLRuns(t *testing.T) {
+	t.Parallel()
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1) // one connection: one in-memory database
+	fsys, err := For("sqlite", "jobs_lock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objects := func() []string {
+		rows, err := db.Query(`SELECT name FROM sqlite_master ORDER BY name`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var names []string
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, n)
+		}
+		return names
+	}
+	for _, file := range []string{upFile, downFile} {
+		data, err := fs.ReadFile(fsys, file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec(string(data)); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		got := objects()
+		var want []string
+		if file == upFile {
+			want = []string{"jobs_lock", "jobs_lock_expires_at_idx", "jobs_lock_fence_floor", "jobs_lock_meta", "sqlite_autoindex_jobs_lock_1"}
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("after %s: objects %q, want %q", file, got, want)
+		}
+	}
+}
