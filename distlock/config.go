@@ -3,9 +3,12 @@ package distlock
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/distlock/distlock/dialect"
 )
@@ -75,7 +78,10 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: MaxRetryInterval %v is negative", ErrInvalidConfig, c.MaxRetryInterval)
 	}
 	if c.MaxRetryInterval == 0 {
-		c.MaxRetryInterval = 16 * c.RetryInterval
+		c.MaxRetryInterval = c.RetryInterval
+		if c.RetryInterval <= math.MaxInt64/16 {
+			c.MaxRetryInterval = 16 * c.RetryInterval
+		}
 	}
 	if c.MaxRetryInterval < c.RetryInterval {
 		return c, fmt.Errorf("%w: MaxRetryInterval %v is below RetryInterval %v", ErrInvalidConfig, c.MaxRetryInterval, c.RetryInterval)
@@ -89,8 +95,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Owner == "" {
 		c.Owner = defaultOwner()
 	}
-	if len(c.Owner) > MaxNameLen {
-		return c, fmt.Errorf("%w: Owner is longer than %d bytes", ErrInvalidConfig, MaxNameLen)
+	if len(c.Owner) > MaxNameLen || !utf8.ValidString(c.Owner) || strings.IndexByte(c.Owner, 0) >= 0 {
+		return c, fmt.Errorf("%w: Owner must be valid UTF-8 without NUL, at most %d bytes", ErrInvalidConfig, MaxNameLen)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -3,6 +3,7 @@ package distlock
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -28,6 +29,20 @@ type Lock struct {
 	fence    int64     // fence of the current acquisition
 	deadline time.Time // local, conservative estimate of the expiry
 }
+
+// String describes the handle without its token, so that printing a Lock
+// (%v, %+v) never leaks it.
+func (l *Lock) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return fmt.Sprintf("distlock.Lock(%q, holds=%d, fence=%d)", l.name, l.holds, l.fence)
+}
+
+// GoString keeps the token out of %#v as well.
+func (l *Lock) GoString() string { return l.String() }
+
+// LogValue keeps the token out of log/slog output.
+func (l *Lock) LogValue() slog.Value { return slog.StringValue(l.String()) }
 
 // Name returns the lock's name.
 func (l *Lock) Name() string { return l.name }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // ErrInvalidDuration is returned by ParseMaxTime.
@@ -36,6 +37,9 @@ var durationUnits = map[string]time.Duration{
 // and overflowing values. "0s" is valid and, in Config.MaxTime, means the
 // default.
 func ParseMaxTime(s string) (time.Duration, error) {
+	if !strings.ContainsFunc(s, unicode.IsLetter) {
+		return 0, fmt.Errorf("%w %q: no unit (ms, s, m, h, d, w)", ErrInvalidDuration, s)
+	}
 	if d, err := time.ParseDuration(s); err == nil {
 		if d < 0 {
 			return 0, fmt.Errorf("%w %q: negative", ErrInvalidDuration, s)

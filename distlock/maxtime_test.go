@@ -56,7 +56,7 @@ func TestParseMaxTime(t *testing.T) {
 func TestParseMaxTimeRejects(t *testing.T) {
 	t.Parallel()
 	for _, in := range []string{
-		"", " ", "10", "1.5", "-5s", "-1 day", "- 5s", "5 parsecs", "1e400s", "1E3s",
+		"", " ", "10", "0", "-0", "1.5", "-5s", "-1 day", "- 5s", "5 parsecs", "1e400s", "1E3s",
 		"9999999999999999999999h", "2562048h", "106752d", "106751d 106751d",
 		"abc", ".", ". s", "1..5s", "s", "m5", "1h 30", "1 hour and 30 minutes",
 		"1 s s", "5 ,m", "1µ s", "+5 days", "1 dayz", "∞s",

@@ -87,14 +87,15 @@ func TestNewDoesNotTouchOrCloseDB(t *testing.T) {
 	}
 }
 
-// TestNewAcceptedTableMigrates: a table name that New accepts must work,
-// unquoted, in the dialect's SQL. "if", "exists" and "set" pass
-// dialect.ValidTable but are SQLite keywords.
-func TestNewAcceptedTableMigrates(t *testing.T) {
+// TestNewAcceptedTableWorks: a table name that New accepts must work in
+// the dialect's SQL, keywords included ("if", "exists" and "set" are
+// SQLite keywords; "order", "select" and "table" everyone's).
+func TestNewAcceptedTableWorks(t *testing.T) {
 	t.Parallel()
-	for _, table := range []string{"jobs_lock", "if", "exists", "set"} {
+	for _, table := range []string{"jobs_lock", "if", "exists", "set", "order", "select", "table"} {
 		t.Run(table, func(t *testing.T) {
 			t.Parallel()
+			ctx := context.Background()
 			db, _ := openSQLite(t)
 			m, err := distlock.New(db, sqlite.Dialect(), distlock.Config{Table: table})
 			if err != nil {
@@ -104,8 +105,24 @@ func TestNewAcceptedTableMigrates(t *testing.T) {
 				return
 			}
 			defer m.Close()
-			if err := m.Migrate(context.Background()); err != nil {
+			if err := m.Migrate(ctx); err != nil {
 				t.Fatalf("New accepted Table %q but Migrate fails: %v", table, err)
+			}
+			tok, err := m.TryAcquire(ctx, "job")
+			if err != nil {
+				t.Fatalf("TryAcquire: %v", err)
+			}
+			if _, err := m.TryAcquire(ctx, "job"); !errors.Is(err, distlock.ErrNotAcquired) {
+				t.Fatalf("second TryAcquire = %v, want ErrNotAcquired", err)
+			}
+			if infos, err := m.List(ctx); err != nil || len(infos) != 1 || infos[0].Name != "job" {
+				t.Fatalf("List = %+v, %v; want the one lock", infos, err)
+			}
+			if err := m.Release(ctx, "job", tok); err != nil {
+				t.Fatalf("Release: %v", err)
+			}
+			if n, err := m.Vacuum(ctx); err != nil || n != 1 {
+				t.Fatalf("Vacuum = %d, %v; want 1", n, err)
 			}
 		})
 	}

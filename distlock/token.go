@@ -56,6 +56,9 @@ func (t Token) String() string {
 	return tokenPrefix + "…(redacted)"
 }
 
+// GoString redacts the token from %#v as well.
+func (t Token) GoString() string { return `distlock.Token("` + t.String() + `")` }
+
 // LogValue keeps tokens out of log/slog output.
 func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
 

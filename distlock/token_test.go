@@ -131,10 +131,13 @@ func TestTokenGoSyntaxRedacted(t *testing.T) {
 func TestLockPrintRedactsToken(t *testing.T) {
 	t.Parallel()
 	l := &Lock{name: "job", tok: sampleToken}
-	assertRedacted(t, "Sprintf(%v) of a *Lock", fmt.Sprintf("%v", l), sampleToken)
+	for _, verb := range []string{"%v", "%+v", "%s", "%#v"} {
+		assertRedacted(t, "Sprintf("+verb+") of a *Lock", fmt.Sprintf(verb, l), sampleToken)
+	}
 	var buf bytes.Buffer
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("acquired", "lock", l)
-	assertRedacted(t, "slog text of a *Lock", buf.String(), sampleToken)
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("acquired", "lock", l)
+	assertRedacted(t, "slog output of a *Lock", buf.String(), sampleToken)
 }
 
 func TestTokenLogValue(t *testing.T) {

@@ -8,7 +8,7 @@
 //	migrate -path migrations/postgres -database "$DATABASE_URL&x-migrations-table=distlock_schema_migrations" up
 //
 // For another table name, For renders them with every object renamed
-// (distlock → name, distlock_meta → name_meta, …).
+// and quoted (distlock → "name", distlock_meta → "name_meta", …).
 package migrations
 
 import (
@@ -17,7 +17,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
+	"path"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4/source"
@@ -29,24 +32,36 @@ import (
 //go:embed sqlite/*.sql
 var files embed.FS
 
+// dialects lists the folders of files, one per dialect.
+var dialects = map[string]bool{"sqlite": true}
+
 // VersionTable is the name of golang-migrate's version table for a lock
 // table: each lock table keeps its own schema version.
 func VersionTable(table string) string { return table + "_schema_migrations" }
 
 // For returns the migrations of dialect ("sqlite", "postgres", "mysql")
-// rendered for table, as a file system whose root holds the .sql files.
+// rendered for table, as a read-only file system whose root holds the
+// .sql files.
 func For(dialectName, table string) (fs.FS, error) {
 	if err := dialect.ValidTable(table); err != nil {
 		return nil, err
 	}
-	if _, err := fs.Stat(files, dialectName); err != nil {
+	if !dialects[dialectName] {
 		return nil, fmt.Errorf("migrations: no migrations for dialect %q", dialectName)
 	}
-	sub, err := fs.Sub(files, dialectName)
+	entries, err := fs.ReadDir(files, dialectName)
 	if err != nil {
 		return nil, err
 	}
-	return renamedFS{fsys: sub, table: table}, nil
+	out := memFS{}
+	for _, e := range entries {
+		data, err := fs.ReadFile(files, path.Join(dialectName, e.Name()))
+		if err != nil {
+			return nil, err
+		}
+		out[e.Name()] = Rename(data, table, Quote(dialectName))
+	}
+	return out, nil
 }
 
 // Source returns For(dialectName, table) as a golang-migrate source.
@@ -62,56 +77,99 @@ func Source(dialectName, table string) (source.Driver, error) {
 // after it (distlock_meta, distlock_expires_at_idx, …) as whole words.
 var objectName = regexp.MustCompile(`\bdistlock((?:_[a-z0-9]+)*)\b`)
 
-// Rename rewrites the SQL of a migration for table. table must have passed
+// Rename rewrites the SQL of a migration for table, quoting each renamed
+// object with quote (" for SQLite and PostgreSQL, ` for MySQL) so that a
+// table named like a keyword works. table must have passed
 // dialect.ValidTable, so it cannot change the statements' meaning.
-func Rename(sql []byte, table string) []byte {
+func Rename(sql []byte, table, quote string) []byte {
 	if table == dialect.DefaultTable {
 		return sql
 	}
-	return objectName.ReplaceAll(sql, []byte(table+"$1"))
+	return objectName.ReplaceAll(sql, []byte(quote+table+"${1}"+quote))
 }
 
-// renamedFS serves the embedded files with Rename applied.
-type renamedFS struct {
-	fsys  fs.FS
-	table string
+// Quote returns the identifier quote of a dialect.
+func Quote(dialectName string) string {
+	if dialectName == "mysql" {
+		return "`"
+	}
+	return `"`
 }
 
-func (r renamedFS) Open(name string) (fs.File, error) {
-	f, err := r.fsys.Open(name)
-	if err != nil {
-		return nil, err
+// memFS is a flat, read-only file system of rendered files.
+type memFS map[string][]byte
+
+func (m memFS) Open(name string) (fs.File, error) {
+	if name == "." {
+		return &memDir{fsys: m}, nil
 	}
-	info, err := f.Stat()
-	if err != nil || info.IsDir() {
-		return f, err
+	data, ok := m[name]
+	if !ok {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}
-	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, err
-	}
-	data = Rename(data, r.table)
-	return &memFile{Reader: bytes.NewReader(data), name: info.Name(), size: int64(len(data))}, nil
+	return &memFile{Reader: bytes.NewReader(data), info: memInfo{name: name, size: int64(len(data))}}, nil
 }
 
-func (r renamedFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	return fs.ReadDir(r.fsys, name)
+func (m memFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	if name != "." {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrNotExist}
+	}
+	names := slices.Sorted(maps.Keys(m))
+	entries := make([]fs.DirEntry, len(names))
+	for i, n := range names {
+		entries[i] = fs.FileInfoToDirEntry(memInfo{name: n, size: int64(len(m[n]))})
+	}
+	return entries, nil
 }
 
 type memFile struct {
 	*bytes.Reader
-	name string
-	size int64
+	info memInfo
 }
 
-func (f *memFile) Stat() (fs.FileInfo, error) { return f, nil }
+func (f *memFile) Stat() (fs.FileInfo, error) { return f.info, nil }
 func (f *memFile) Close() error               { return nil }
 
-// memFile is its own FileInfo.
-func (f *memFile) Name() string       { return f.name }
-func (f *memFile) Size() int64        { return f.size }
-func (f *memFile) Mode() fs.FileMode  { return 0o444 }
-func (f *memFile) ModTime() time.Time { return time.Time{} }
-func (f *memFile) IsDir() bool        { return false }
-func (f *memFile) Sys() any           { return nil }
+type memDir struct {
+	fsys memFS
+	off  int // entries already returned by ReadDir
+}
+
+func (d *memDir) Stat() (fs.FileInfo, error) { return memInfo{name: ".", dir: true}, nil }
+func (d *memDir) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: ".", Err: fs.ErrInvalid}
+}
+func (d *memDir) Close() error { return nil }
+
+// ReadDir follows fs.ReadDirFile: n > 0 returns at most n entries and
+// io.EOF at the end; n <= 0 returns all that remain.
+func (d *memDir) ReadDir(n int) ([]fs.DirEntry, error) {
+	all, _ := d.fsys.ReadDir(".")
+	rest := all[d.off:]
+	if n > 0 {
+		if len(rest) == 0 {
+			return nil, io.EOF
+		}
+		rest = rest[:min(n, len(rest))]
+	}
+	d.off += len(rest)
+	return rest, nil
+}
+
+type memInfo struct {
+	name string
+	size int64
+	dir  bool
+}
+
+func (i memInfo) Name() string { return i.name }
+func (i memInfo) Size() int64  { return i.size }
+func (i memInfo) Mode() fs.FileMode {
+	if i.dir {
+		return fs.ModeDir | 0o555
+	}
+	return 0o444
+}
+func (i memInfo) ModTime() time.Time { return time.Time{} }
+func (i memInfo) IsDir() bool        { return i.dir }
+func (i memInfo) Sys() any           { return nil }

@@ -28,23 +28,32 @@ var wordDistlock = regexp.MustCompile(`\bdistlock`)
 func TestRenameDefaultTableIsIdentity(t *testing.T) {
 	t.Parallel()
 	in := []byte("CREATE TABLE distlock (x); CREATE TABLE distlock_meta (y); -- mydistlock")
-	if got := Rename(in, dialect.DefaultTable); !bytes.Equal(got, in) {
+	if got := Rename(in, dialect.DefaultTable, `"`); !bytes.Equal(got, in) {
 		t.Fatalf("Rename(_, distlock) = %q, want it unchanged", got)
+	}
+}
+
+func TestQuote(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[string]string{"sqlite": `"`, "postgres": `"`, "mysql": "`"} {
+		if got := Quote(d); got != want {
+			t.Errorf("Quote(%s) = %s, want %s", d, got, want)
+		}
 	}
 }
 
 func TestRename(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ in, want string }{
-		{"distlock", "jobs_lock"},
-		{"CREATE TABLE distlock (", "CREATE TABLE jobs_lock ("},
-		{"distlock_meta", "jobs_lock_meta"},
-		{"distlock_expires_at_idx ON distlock (expires_at)", "jobs_lock_expires_at_idx ON jobs_lock (expires_at)"},
-		{"TRIGGER distlock_fence_floor AFTER DELETE ON distlock", "TRIGGER jobs_lock_fence_floor AFTER DELETE ON jobs_lock"},
-		{"distlock_schema_migrations", "jobs_lock_schema_migrations"},
-		{"distlock.name, (distlock), distlock-x", "jobs_lock.name, (jobs_lock), jobs_lock-x"},
-		{"deleted from distlock.\n", "deleted from jobs_lock.\n"},
-		{"distlock_v2", "jobs_lock_v2"},
+		{"distlock", `"jobs_lock"`},
+		{"CREATE TABLE distlock (", `CREATE TABLE "jobs_lock" (`},
+		{"distlock_meta", `"jobs_lock_meta"`},
+		{"distlock_expires_at_idx ON distlock (expires_at)", `"jobs_lock_expires_at_idx" ON "jobs_lock" (expires_at)`},
+		{"TRIGGER distlock_fence_floor AFTER DELETE ON distlock", `TRIGGER "jobs_lock_fence_floor" AFTER DELETE ON "jobs_lock"`},
+		{"distlock_schema_migrations", `"jobs_lock_schema_migrations"`},
+		{"distlock.name, (distlock), distlock-x", `"jobs_lock".name, ("jobs_lock"), "jobs_lock"-x`},
+		{"deleted from distlock.\n", "deleted from \"jobs_lock\".\n"},
+		{"distlock_v2", `"jobs_lock_v2"`},
 		// Not whole words, or not the default table's objects: untouched.
 		{"mydistlock", "mydistlock"},
 		{"distlocks", "distlocks"},
@@ -60,27 +69,38 @@ func TestRename(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			t.Parallel()
-			if got := string(Rename([]byte(tt.in), "jobs_lock")); got != tt.want {
+			if got := string(Rename([]byte(tt.in), "jobs_lock", `"`)); got != tt.want {
 				t.Fatalf("Rename(%q, jobs_lock) = %q, want %q", tt.in, got, tt.want)
+			}
+			// MySQL's quote, and a table named like a keyword.
+			want := strings.ReplaceAll(strings.ReplaceAll(tt.want, `"`, "`"), "jobs_lock", "order")
+			if got := string(Rename([]byte(tt.in), "order", "`")); got != want {
+				t.Fatalf("Rename(%q, order, `) = %q, want %q", tt.in, got, want)
 			}
 		})
 	}
 }
 
 // TestRenameEmbeddedFiles: in the real files every "distlock" is a whole
-// word naming an object, so renaming equals plain substitution.
+// word naming one of the table's objects.
 func TestRenameEmbeddedFiles(t *testing.T) {
 	t.Parallel()
+	r := strings.NewReplacer( // longest first
+		"distlock_expires_at_idx", `"jobs_lock_expires_at_idx"`,
+		"distlock_fence_floor", `"jobs_lock_fence_floor"`,
+		"distlock_meta", `"jobs_lock_meta"`,
+		"distlock", `"jobs_lock"`,
+	)
 	for _, name := range []string{upFile, downFile} {
 		src, err := fs.ReadFile(files, path.Join("sqlite", name))
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := string(Rename(src, "jobs_lock"))
-		if want := strings.ReplaceAll(string(src), "distlock", "jobs_lock"); got != want {
-			t.Errorf("%s: Rename differs from substitution:\n%s", name, got)
+		got := string(Rename(src, "jobs_lock", `"`))
+		if want := r.Replace(string(src)); got != want {
+			t.Errorf("%s: Rename gave\n%s\nwant\n%s", name, got, want)
 		}
-		for _, obj := range []string{"jobs_lock_meta", "jobs_lock_expires_at_idx", "jobs_lock_fence_floor"} {
+		for _, obj := range []string{`"jobs_lock"`, `"jobs_lock_meta"`, `"jobs_lock_expires_at_idx"`, `"jobs_lock_fence_floor"`} {
 			if !strings.Contains(got, obj) {
 				t.Errorf("%s: rendered SQL lacks %s", name, obj)
 			}
@@ -142,7 +162,7 @@ func TestForErrors(t *testing.T) {
 	if _, err := For("", "distlock"); err == nil {
 		t.Error(`For("", distlock) did not fail`)
 	}
-	for _, table := range []string{"Bad", "", "x; drop table y", "select"} {
+	for _, table := range []string{"Bad", "", "x; drop table y", `"x"`} {
 		if _, err := For("sqlite", table); !errors.Is(err, dialect.ErrInvalidTable) {
 			t.Errorf("For(sqlite, %q) = %v, want dialect.ErrInvalidTable", table, err)
 		}
@@ -175,7 +195,11 @@ func TestSource(t *testing.T) {
 		}
 		up, _ := io.ReadAll(r)
 		r.Close()
-		if ident != "create_distlock" || !bytes.Contains(up, []byte("CREATE TABLE IF NOT EXISTS "+table+" (")) {
+		quoted := `"` + table + `"`
+		if table == dialect.DefaultTable {
+			quoted = table
+		}
+		if ident != "create_distlock" || !bytes.Contains(up, []byte("CREATE TABLE IF NOT EXISTS "+quoted+" (")) {
 			t.Errorf("ReadUp(1) = %q, %q; want the rendered create", ident, up)
 		}
 		src.Close()
@@ -186,13 +210,22 @@ func TestSource(t *testing.T) {
 // only objects named after the table, down removes them all.
 func TestRenderedSQLRuns(t *testing.T) {
 	t.Parallel()
+	for _, table := range []string{"jobs_lock", "order"} {
+		t.Run(table, func(t *testing.T) {
+			t.Parallel()
+			testRenderedSQLRuns(t, table)
+		})
+	}
+}
+
+func testRenderedSQLRuns(t *testing.T, table string) {
 	db, err := sql.Open("sqlite", ":memory:")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1) // one connection: one in-memory database
-	fsys, err := For("sqlite", "jobs_lock")
+	fsys, err := For("sqlite", table)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,7 +256,8 @@ func TestRenderedSQLRuns(t *testing.T) {
 		got := objects()
 		var want []string
 		if file == upFile {
-			want = []string{"jobs_lock", "jobs_lock_expires_at_idx", "jobs_lock_fence_floor", "jobs_lock_meta", "sqlite_autoindex_jobs_lock_1"}
+			want = []string{table, table + "_expires_at_idx", table + "_fence_floor", table + "_meta", "sqlite_autoindex_" + table + "_1"}
+			slices.Sort(want)
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("after %s: objects %q, want %q", file, got, want)

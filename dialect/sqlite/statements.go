@@ -18,7 +18,7 @@ type statements struct {
 
 func newStatements(table string) statements {
 	row := strings.ReplaceAll(rowColumns, "NOW", now)
-	r := strings.NewReplacer("TABLE", table, "NOW", now, "ROW", row)
+	r := strings.NewReplacer("TABLE_meta", `"`+table+`_meta"`, "TABLE", `"`+table+`"`, "NOW", now, "ROW", row)
 	return statements{
 		// One statement: insert a new row, or take a free/expired row as a
 		// new acquisition (fence + 1), or re-enter a live row whose hash is

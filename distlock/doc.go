@@ -1,0 +1,65 @@
+// Package distlock gives processes that share one SQL database (SQLite,
+// PostgreSQL or MySQL/MariaDB) reentrant, expiring, named mutexes whose
+// tokens can be handed from one process to another. It needs nothing but
+// the database the processes already have.
+//
+// # Getting started
+//
+// Open the database, pick the dialect, create the table once:
+//
+//	db, err := sqlite.Open("/var/lib/myapp/locks.db") // or sql.Open("pgx", …), sql.Open("mysql", …)
+//	mod, err := distlock.New(db, sqlite.Dialect(), distlock.Config{MaxTime: time.Minute})
+//	defer mod.Close()                                 // never closes db
+//	err = mod.Migrate(ctx)                            // idempotent
+//
+// Then take locks by name:
+//
+//	lock := mod.Get("nightly-report")
+//	if err := lock.Acquire(ctx); err != nil { … }     // waits until free or ctx ends
+//	defer lock.Release(ctx)
+//
+// or let Do acquire, keep the lock alive while your function runs, and
+// release it:
+//
+//	err := mod.Get("nightly-report").Do(ctx, func(ctx context.Context) error { … })
+//
+// # Semantics
+//
+// A lock is held by a Token: 256 random bits, printable and shell-safe.
+// The database stores only a SHA-256 hash of it, so reading the table
+// never lets anyone extend or release a lock. Tokens never appear in logs
+// or errors; Token's String method redacts it.
+//
+// An acquisition lasts Config.MaxTime, measured by the database's clock,
+// never the client's: clients with skewed clocks cannot both hold a lock.
+// Extend resets it; Do extends every MaxTime/3 while its function runs.
+//
+// Locks are reentrant: acquiring again through the same handle, or through
+// a handle Attached to the same token in any process, counts one more
+// hold, and the lock is free once every hold is released.
+//
+// Every new acquisition of a name gets a fencing token (Lock.Fence)
+// greater than those of all earlier acquisitions of that name, across
+// release, expiry and Vacuum. Pass it to the resource you protect so that
+// it can reject a holder whose lock has expired.
+//
+// Acquire, Extend and Release are each one SQL statement: one round trip,
+// no transaction. A waiting Acquire is woken at once by a release in the
+// same Module (and, on PostgreSQL, anywhere, through LISTEN/NOTIFY);
+// otherwise it polls with exponential back-off and 0-25% jitter, never
+// sleeping past the holder's expiry.
+//
+// # Errors
+//
+// Errors match the sentinels below with errors.Is: ErrNotAcquired (joined
+// with ctx.Err() when a wait ends), ErrExpired, ErrNotHeld, ErrLost,
+// ErrInvalidName, ErrInvalidToken, ErrInvalidConfig, ErrClosed. Database
+// failures are *DBError values, whose SafeToRetry and Timeout methods
+// classify them; they unwrap to the driver's error.
+//
+// # Package layout
+//
+// This package imports no database driver. Each database lives in its own
+// package under dialect/, with its SQL and migrations; dialect/dialecttest
+// is the conformance suite they all pass.
+package distlock
