@@ -14,6 +14,7 @@ package dialect
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 )
 
@@ -45,6 +46,7 @@ type Store interface {
 
 	// Extend sets expires_at = now + ttl on the live row of name whose
 	// hash is tokenHash, in one statement. ok is false when there is none.
+	// row carries at least Name and Fence.
 	Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (row Row, ok bool, err error)
 
 	// Release drops one hold of the live row of name whose hash is
@@ -104,10 +106,12 @@ type AcquireResult struct {
 	Acquired bool
 	// Reentered is true when the caller's HeldHash matched and holds grew.
 	Reentered bool
-	// Row is the lock's row after the statement: the caller's acquisition
-	// when Acquired, otherwise the current holder's (Row.Remaining tells how
-	// long the holder still has, by the database's clock). Row is zero when
-	// the holder's row could not be read (it may have vanished since).
+	// Row describes the lock after the statement, as far as the dialect
+	// reads it back in the same round trip. When Acquired it must carry
+	// Name and Fence (the fence of the acquisition); otherwise it must
+	// carry Name and Remaining (how long the current holder still has, by
+	// the database's clock), unless the holder's row could not be read
+	// (it may have vanished since), in which case Row is zero.
 	Row Row
 }
 
@@ -125,3 +129,8 @@ type Row struct {
 	// the database's clock know how long the lock lasts.
 	Remaining time.Duration
 }
+
+// ErrListenUnsupported is returned (wrapped) by Listener.Listen when push
+// wake-ups cannot work with this *sql.DB (e.g. another driver than the
+// dialect's own); the caller stops trying and relies on polling.
+var ErrListenUnsupported = errors.New("push wake-ups unsupported")

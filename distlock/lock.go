@@ -117,7 +117,10 @@ func (l *Lock) extend(ctx context.Context, tok Token) error {
 		return fmt.Errorf("extend %q: %w", l.name, ErrExpired)
 	}
 	if l.tok == tok {
-		l.holds, l.fence, l.deadline = row.Holds, row.Fence, start.Add(l.m.cfg.MaxTime)
+		l.fence, l.deadline = row.Fence, start.Add(l.m.cfg.MaxTime)
+		if row.Holds > 0 { // not every dialect reads it back
+			l.holds = row.Holds
+		}
 	}
 	return nil
 }
@@ -203,10 +206,10 @@ func (l *Lock) attempt(ctx context.Context) (dialect.AcquireResult, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if res.Reentered {
-		l.tok = heldTok
+		l.tok, l.holds = heldTok, max(res.Row.Holds, l.holds+1)
 	} else {
-		l.tok = newTok
+		l.tok, l.holds = newTok, 1
 	}
-	l.holds, l.fence, l.deadline = res.Row.Holds, res.Row.Fence, start.Add(l.m.cfg.MaxTime)
+	l.fence, l.deadline = res.Row.Fence, start.Add(l.m.cfg.MaxTime)
 	return res, nil
 }

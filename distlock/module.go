@@ -3,6 +3,7 @@ package distlock
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -144,6 +145,10 @@ func (m *Module) relay(l dialect.Listener) {
 			m.wake.wakeAll()
 		}, m.wake.wake)
 		if m.ctx.Err() != nil {
+			return
+		}
+		if errors.Is(err, dialect.ErrListenUnsupported) {
+			m.cfg.Logger.Info("distlock: waiters will poll", "reason", err)
 			return
 		}
 		m.cfg.Logger.Warn("distlock: release listener stopped; reconnecting", "err", err, "pause", pause)

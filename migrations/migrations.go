@@ -7,12 +7,17 @@
 //
 //	migrate -path migrations/postgres -database "$DATABASE_URL&x-migrations-table=distlock_schema_migrations" up
 //
+// Every migration must be idempotent (IF NOT EXISTS, INSERT IGNORE…):
+// Up re-runs a migration that an interrupted run left dirty.
+//
 // For another table name, For renders them with every object renamed
 // and quoted (distlock → "name", distlock_meta → "name_meta", …).
 package migrations
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"embed"
 	"fmt"
 	"io"
@@ -23,17 +28,18 @@ import (
 	"slices"
 	"time"
 
+	"github.com/golang-migrate/migrate/v4"
 	"github.com/golang-migrate/migrate/v4/source"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 
 	"github.com/distlock/distlock/dialect"
 )
 
-//go:embed sqlite/*.sql
+//go:embed sqlite/*.sql postgres/*.sql mysql/*.sql
 var files embed.FS
 
 // dialects lists the folders of files, one per dialect.
-var dialects = map[string]bool{"sqlite": true}
+var dialects = map[string]bool{"sqlite": true, "postgres": true, "mysql": true}
 
 // VersionTable is the name of golang-migrate's version table for a lock
 // table: each lock table keeps its own schema version.
@@ -173,3 +179,36 @@ func (i memInfo) Mode() fs.FileMode {
 func (i memInfo) ModTime() time.Time { return time.Time{} }
 func (i memInfo) IsDir() bool        { return i.dir }
 func (i memInfo) Sys() any           { return nil }
+
+// Up applies every pending migration with m, stopping between migrations
+// if ctx ends. All distlock migrations are idempotent, so a version left
+// dirty by an interrupted run is simply run again. No change is success.
+func Up(ctx context.Context, m *migrate.Migrate) error {
+	done := make(chan error, 1)
+	go func() { done <- up(m) }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		m.GracefulStop <- true
+		if err = <-done; err == nil {
+			err = ctx.Err()
+		}
+	}
+	if errors.Is(err, migrate.ErrNoChange) {
+		return nil
+	}
+	return err
+}
+
+func up(m *migrate.Migrate) error {
+	err := m.Up()
+	var dirty migrate.ErrDirty
+	if errors.As(err, &dirty) {
+		if err := m.Force(dirty.Version - 1); err != nil {
+			return err
+		}
+		err = m.Up()
+	}
+	return err
+}

@@ -57,6 +57,7 @@ func Run(t *testing.T, h Harness) {
 		{"WaitWokenByLocalRelease", testWaitWokenByLocalRelease},
 		{"WaitNeverSleepsPastExpiry", testWaitNeverSleepsPastExpiry},
 		{"WaitAcrossProcesses", testWaitAcrossProcesses},
+		{"WaitWokenByRemoteRelease", testWaitWokenByRemoteRelease},
 		{"WaitContextEnds", testWaitContextEnds},
 		{"DoKeepsAlive", testDoKeepsAlive},
 		{"DoLost", testDoLost},

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distlock/distlock/dialect"
 	"github.com/distlock/distlock/distlock"
 )
 
@@ -112,5 +113,39 @@ func testWaitContextEnds(t *testing.T, h Harness) {
 	}
 	if err := b.mod.Release(b.ctx, name, tok); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// On dialects that push (dialect.Listener), a release in one process wakes
+// the waiters of every other process at once.
+func testWaitWokenByRemoteRelease(t *testing.T, h Harness) {
+	b := setup(t, h, distlock.Config{})
+	store, err := h.Dialect.Bind(b.db, b.table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Close()
+	if _, ok := store.(dialect.Listener); !ok {
+		t.Skipf("the %s dialect does not push releases; its waiters poll", h.Dialect.Name())
+	}
+	waiter := b.peer(t, patient)
+	name := uniqueName("push")
+	tok, err := b.mod.Acquire(b.ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		defer cancel()
+		_, err := waiter.Acquire(ctx, name)
+		got <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the waiter tries, starts listening, sleeps
+	if err := b.mod.Release(b.ctx, name, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Fatalf("waiter in another module was not woken by the release (its next poll is an hour away): %v", err)
 	}
 }

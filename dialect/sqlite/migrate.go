@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/golang-migrate/migrate/v4"
@@ -35,33 +34,8 @@ func (s *store) Migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	go func() { done <- up(m) }()
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		m.GracefulStop <- true
-		err = <-done
-		if err == nil {
-			err = ctx.Err()
-		}
-	}
-	if err != nil && !errors.Is(err, migrate.ErrNoChange) {
+	if err := migrations.Up(ctx, m); err != nil {
 		return classify(fmt.Errorf("sqlite migrations: %w", err))
 	}
 	return nil
-}
-
-// up applies the migrations. Every distlock migration is idempotent, so a
-// version left dirty by an interrupted run is simply run again.
-func up(m *migrate.Migrate) error {
-	err := m.Up()
-	var dirty migrate.ErrDirty
-	if errors.As(err, &dirty) {
-		if err := m.Force(dirty.Version - 1); err != nil {
-			return err
-		}
-		err = m.Up()
-	}
-	return err
 }

@@ -7,7 +7,7 @@ import "strings"
 const now = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)"
 
 // rowColumns are read by scanRow, in this order.
-const rowColumns = "name, owner, holds, fence, acquired_at, expires_at, expires_at - NOW"
+const rowColumns = "name, owner, holds, fence, acquired_at, expires_at, expires_at - {NOW}"
 
 // statements holds the SQL of one lock table. A row is live while
 // expires_at > now; release sets expires_at to now, so free rows and
@@ -17,47 +17,47 @@ type statements struct {
 }
 
 func newStatements(table string) statements {
-	row := strings.ReplaceAll(rowColumns, "NOW", now)
-	r := strings.NewReplacer("TABLE_meta", `"`+table+`_meta"`, "TABLE", `"`+table+`"`, "NOW", now, "ROW", row)
+	row := strings.ReplaceAll(rowColumns, "{NOW}", now)
+	r := strings.NewReplacer("{TABLE_meta}", `"`+table+`_meta"`, "{TABLE}", `"`+table+`"`, "{NOW}", now, "{ROW}", row)
 	return statements{
 		// One statement: insert a new row, or take a free/expired row as a
 		// new acquisition (fence + 1), or re-enter a live row whose hash is
 		// :held_hash (holds + 1). Otherwise the WHERE leaves the row alone
 		// and nothing is returned. A new row's fence starts above every
-		// fence ever vacuumed (TABLE_meta.fence_floor, kept by a trigger).
-		acquire: r.Replace(`INSERT INTO TABLE (name, token_hash, owner, holds, fence, acquired_at, expires_at)
+		// fence ever vacuumed ({TABLE_meta}.fence_floor, kept by a trigger).
+		acquire: r.Replace(`INSERT INTO {TABLE} (name, token_hash, owner, holds, fence, acquired_at, expires_at)
 VALUES (:name, :new_hash, :owner, 1,
-        COALESCE((SELECT fence_floor FROM TABLE_meta WHERE id = 1), 0) + 1, NOW, NOW + :ttl)
+        COALESCE((SELECT fence_floor FROM {TABLE_meta} WHERE id = 1), 0) + 1, {NOW}, {NOW} + :ttl)
 ON CONFLICT (name) DO UPDATE SET
-    token_hash  = CASE WHEN expires_at > NOW THEN token_hash  ELSE excluded.token_hash END,
-    owner       = CASE WHEN expires_at > NOW THEN owner       ELSE excluded.owner END,
-    holds       = CASE WHEN expires_at > NOW THEN holds + 1   ELSE 1 END,
-    fence       = CASE WHEN expires_at > NOW THEN fence       ELSE fence + 1 END,
-    acquired_at = CASE WHEN expires_at > NOW THEN acquired_at ELSE NOW END,
-    expires_at  = NOW + :ttl
-WHERE expires_at <= NOW OR token_hash = :held_hash
-RETURNING COALESCE(token_hash = :held_hash, 0), ROW`),
+    token_hash  = CASE WHEN expires_at > {NOW} THEN token_hash  ELSE excluded.token_hash END,
+    owner       = CASE WHEN expires_at > {NOW} THEN owner       ELSE excluded.owner END,
+    holds       = CASE WHEN expires_at > {NOW} THEN holds + 1   ELSE 1 END,
+    fence       = CASE WHEN expires_at > {NOW} THEN fence       ELSE fence + 1 END,
+    acquired_at = CASE WHEN expires_at > {NOW} THEN acquired_at ELSE {NOW} END,
+    expires_at  = {NOW} + :ttl
+WHERE expires_at <= {NOW} OR token_hash = :held_hash
+RETURNING COALESCE(token_hash = :held_hash, 0), {ROW}`),
 
 		// Read only when acquire found the lock held, to learn for how long.
-		holder: r.Replace(`SELECT ROW FROM TABLE WHERE name = :name`),
+		holder: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE name = :name`),
 
-		extend: r.Replace(`UPDATE TABLE SET expires_at = NOW + :ttl
-WHERE name = :name AND token_hash = :hash AND expires_at > NOW
-RETURNING ROW`),
+		extend: r.Replace(`UPDATE {TABLE} SET expires_at = {NOW} + :ttl
+WHERE name = :name AND token_hash = :hash AND expires_at > {NOW}
+RETURNING {ROW}`),
 
-		release: r.Replace(`UPDATE TABLE SET
+		release: r.Replace(`UPDATE {TABLE} SET
     holds      = holds - 1,
-    expires_at = CASE WHEN holds <= 1 THEN NOW ELSE expires_at END
-WHERE name = :name AND token_hash = :hash AND expires_at > NOW
+    expires_at = CASE WHEN holds <= 1 THEN {NOW} ELSE expires_at END
+WHERE name = :name AND token_hash = :hash AND expires_at > {NOW}
 RETURNING holds`),
 
-		inspect: r.Replace(`SELECT ROW FROM TABLE WHERE name = :name AND expires_at > NOW`),
+		inspect: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE name = :name AND expires_at > {NOW}`),
 
-		list: r.Replace(`SELECT ROW FROM TABLE WHERE expires_at > NOW ORDER BY name`),
+		list: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE expires_at > {NOW} ORDER BY name`),
 
 		// Short batches keep the write lock briefly. The trigger
 		// TABLE_fence_floor records the highest fence deleted.
-		vacuum: r.Replace(`DELETE FROM TABLE WHERE expires_at <= NOW AND name IN (
-    SELECT name FROM TABLE WHERE expires_at <= NOW ORDER BY expires_at LIMIT :limit)`),
+		vacuum: r.Replace(`DELETE FROM {TABLE} WHERE expires_at <= {NOW} AND name IN (
+    SELECT name FROM {TABLE} WHERE expires_at <= {NOW} ORDER BY expires_at LIMIT :limit)`),
 	}
 }

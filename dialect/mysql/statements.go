@@ -1,0 +1,79 @@
+package mysql
+
+import "strings"
+
+// now is the server's clock in UTC, fixed for the whole statement.
+const now = "UTC_TIMESTAMP(6)"
+
+// rowColumns are read by scanRow, in this order; times are microseconds
+// (since the Unix epoch, and left until expiry), so that scanning does not
+// depend on the DSN's parseTime.
+const rowColumns = "name, owner, holds, fence, " +
+	"TIMESTAMPDIFF(MICROSECOND, '1970-01-01', acquired_at), " +
+	"TIMESTAMPDIFF(MICROSECOND, '1970-01-01', expires_at), " +
+	"TIMESTAMPDIFF(MICROSECOND, {NOW}, expires_at)"
+
+// Outcome kinds of the acquire statement, in the low two bits of the
+// LAST_INSERT_ID it sets; the rest holds the fence, or for kindHeld the
+// holder's time left in microseconds.
+const (
+	kindNew       = 0 // inserted, or took a free/expired row
+	kindReentered = 1
+	kindHeld      = 2 // someone else holds it; nothing was written
+)
+
+// statements holds the SQL of one lock table. A row is live while
+// expires_at > now; release sets expires_at to now, so free rows and
+// expired rows are the same thing.
+type statements struct {
+	acquire, extend, release, inspect, list                 string
+	vacuumLockMeta, vacuumSelect, vacuumDelete, vacuumFloor string
+}
+
+func newStatements(table string) statements {
+	row := strings.ReplaceAll(rowColumns, "{NOW}", now)
+	r := strings.NewReplacer("{TABLE_meta}", "`"+table+"_meta`", "{TABLE}", "`"+table+"`", "{NOW}", now, "{ROW}", row)
+	return statements{
+		// One statement. Parameters: name, new hash, owner, ttl µs for the
+		// insert; then held hash, held hash, owner, new hash, held hash,
+		// ttl µs for the update. Conditions read expires_at and token_hash
+		// before they are assigned (token_hash only changes when the row
+		// was expired, which expires_at's condition already covers), so
+		// left-to-right and simultaneous evaluation agree. A new row's
+		// fence starts above every fence ever vacuumed; the shared lock on
+		// the meta row orders the insert after any vacuum deleting the name.
+		acquire: r.Replace("INSERT INTO {TABLE} (name, token_hash, owner, holds, fence, acquired_at, expires_at)\n" +
+			"VALUES (?, ?, ?, 1,\n" +
+			"    LAST_INSERT_ID(4 * ((SELECT fence_floor FROM {TABLE_meta} WHERE id = 1 LOCK IN SHARE MODE) + 1)) DIV 4,\n" +
+			"    {NOW}, {NOW} + INTERVAL ? MICROSECOND)\n" +
+			"ON DUPLICATE KEY UPDATE\n" +
+			"    holds = CASE WHEN expires_at <= {NOW} THEN 1 WHEN token_hash = ? THEN holds + 1 ELSE holds END,\n" +
+			"    fence = CASE\n" +
+			"        WHEN expires_at <= {NOW} THEN LAST_INSERT_ID(4 * (fence + 1)) DIV 4\n" +
+			"        WHEN token_hash = ? THEN LAST_INSERT_ID(4 * fence + 1) DIV 4\n" +
+			"        ELSE fence + 0 * LAST_INSERT_ID(4 * TIMESTAMPDIFF(MICROSECOND, {NOW}, expires_at) + 2) END,\n" +
+			"    acquired_at = CASE WHEN expires_at <= {NOW} THEN {NOW} ELSE acquired_at END,\n" +
+			"    owner = CASE WHEN expires_at <= {NOW} THEN ? ELSE owner END,\n" +
+			"    token_hash = CASE WHEN expires_at <= {NOW} THEN ? ELSE token_hash END,\n" +
+			"    expires_at = CASE WHEN expires_at <= {NOW} OR token_hash = ? THEN {NOW} + INTERVAL ? MICROSECOND ELSE expires_at END"),
+		extend: r.Replace("UPDATE {TABLE} SET expires_at = {NOW} + INTERVAL ? MICROSECOND, fence = LAST_INSERT_ID(fence)\n" +
+			"WHERE name = ? AND token_hash = ? AND expires_at > {NOW}"),
+		// LAST_INSERT_ID is the holds before the release (≥ 1), or 0 when
+		// no live row matched.
+		release: r.Replace("UPDATE {TABLE} SET\n" +
+			"    expires_at = CASE WHEN holds <= 1 THEN {NOW} ELSE expires_at END,\n" +
+			"    holds = LAST_INSERT_ID(holds) - 1\n" +
+			"WHERE name = ? AND token_hash = ? AND expires_at > {NOW}"),
+		inspect: r.Replace("SELECT {ROW} FROM {TABLE} WHERE name = ? AND expires_at > {NOW}"),
+		list:    r.Replace("SELECT {ROW} FROM {TABLE} WHERE expires_at > {NOW} ORDER BY name"),
+
+		// Vacuum, in one short transaction: lock the meta row first (the
+		// order acquisitions take too), pick and lock a batch of free or
+		// expired rows as of one instant, delete exactly those, and raise
+		// the fence floor to their highest fence.
+		vacuumLockMeta: r.Replace("SELECT DATE_FORMAT({NOW}, '%Y-%m-%d %H:%i:%s.%f') FROM {TABLE_meta} WHERE id = 1 FOR UPDATE"),
+		vacuumSelect:   r.Replace("SELECT name, fence FROM {TABLE} WHERE expires_at <= ? ORDER BY expires_at, name LIMIT ? FOR UPDATE"),
+		vacuumDelete:   r.Replace("DELETE FROM {TABLE} WHERE expires_at <= ? AND name IN (%s)"),
+		vacuumFloor:    r.Replace("UPDATE {TABLE_meta} SET fence_floor = GREATEST(fence_floor, ?) WHERE id = 1"),
+	}
+}

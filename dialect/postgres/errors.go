@@ -1,0 +1,64 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"io"
+	"net"
+	"strings"
+
+	"github.com/golang-migrate/migrate/v4/database"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/distlock/distlock/dialect"
+)
+
+// classify maps a driver error to a dialect.Error kind.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var me database.Error // golang-migrate's error, which has no Unwrap
+	if errors.As(err, &me) && me.OrigErr != nil {
+		return dialect.Classify(kindOf(me.OrigErr), err)
+	}
+	return dialect.Classify(kindOf(err), err)
+}
+
+func kindOf(err error) dialect.Kind {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		switch {
+		case pgErr.Code == "40001", // serialization_failure
+			pgErr.Code == "40P01", // deadlock_detected
+			pgErr.Code == "55P03": // lock_not_available (lock_timeout)
+			return dialect.KindRetry
+		case pgErr.Code == "57014": // query_canceled (statement_timeout)
+			return dialect.KindTimeout
+		case strings.HasPrefix(pgErr.Code, "08"), // connection_exception
+			pgErr.Code == "57P01", // admin_shutdown
+			pgErr.Code == "57P02", // crash_shutdown
+			pgErr.Code == "57P03": // cannot_connect_now
+			return dialect.KindConn
+		}
+		return dialect.KindOther
+	}
+	var netErr net.Error
+	switch {
+	case pgconn.SafeToRetry(err):
+		return dialect.KindRetry // never reached the server
+	case errors.Is(err, context.DeadlineExceeded), pgconn.Timeout(err):
+		return dialect.KindTimeout
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.As(err, &netErr):
+		return dialect.KindConn
+	}
+	var connectErr *pgconn.ConnectError
+	if errors.As(err, &connectErr) {
+		return dialect.KindConn
+	}
+	return dialect.KindOther
+}

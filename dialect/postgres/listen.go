@@ -1,0 +1,39 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/distlock/distlock/dialect"
+)
+
+// Listen implements dialect.Listener: it opens a connection of its own
+// (with the settings of the caller's pool), LISTENs on the table's
+// channel, and reports every released name until ctx ends or the
+// connection fails.
+func (s *store) Listen(ctx context.Context, ready func(), released func(name string)) error {
+	cfg, err := s.connConfig(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %w", dialect.ErrListenUnsupported, err)
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return classify(err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, `LISTEN "`+s.channel+`"`); err != nil {
+		return classify(err)
+	}
+	ready()
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return classify(err)
+		}
+		if n != nil { // nil after other asynchronous messages (notices)
+			released(n.Payload)
+		}
+	}
+}

@@ -1,0 +1,112 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/distlock/distlock/dialect"
+)
+
+func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialect.AcquireResult, error) {
+	var res dialect.AcquireResult
+	var held any // NULL when the caller holds nothing
+	if req.HeldHash != nil {
+		held = req.HeldHash
+	}
+	_, err := s.queryRow(ctx, s.sql.acquire, func(sc scanner) error {
+		return scanRow(sc, &res.Row, &res.Acquired, &res.Reentered)
+	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds())
+	return res, err
+}
+
+func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (dialect.Row, bool, error) {
+	var row dialect.Row
+	ok, err := s.queryRow(ctx, s.sql.extend, func(sc scanner) error { return scanRow(sc, &row) },
+		name, tokenHash, ttl.Microseconds())
+	return row, ok, err
+}
+
+func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, bool, error) {
+	var holds int
+	var notified sql.NullInt64
+	ok, err := s.queryRow(ctx, s.sql.release, func(sc scanner) error { return sc.Scan(&holds, &notified) },
+		name, tokenHash)
+	return holds, ok, err
+}
+
+func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {
+	var row dialect.Row
+	ok, err := s.queryRow(ctx, s.sql.inspect, func(sc scanner) error { return scanRow(sc, &row) }, name)
+	return row, ok, err
+}
+
+func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
+	rows, err := s.db.QueryContext(ctx, s.sql.list)
+	if err != nil {
+		return nil, classify(err)
+	}
+	defer rows.Close()
+	var out []dialect.Row
+	for rows.Next() {
+		var r dialect.Row
+		if err := scanRow(rows, &r); err != nil {
+			return nil, classify(err)
+		}
+		out = append(out, r)
+	}
+	return out, classify(rows.Err())
+}
+
+// VacuumBatch deletes one batch inside a short transaction that locks out
+// acquisitions (see statements.vacuumLock).
+func (s *store) VacuumBatch(ctx context.Context, limit int) (n int64, err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, classify(err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, s.sql.vacuumLock); err != nil {
+		return 0, classify(err)
+	}
+	res, err := tx.ExecContext(ctx, s.sql.vacuum, limit)
+	if err != nil {
+		return 0, classify(err)
+	}
+	if n, err = res.RowsAffected(); err != nil {
+		return 0, classify(err)
+	}
+	return n, classify(tx.Commit())
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// queryRow runs a statement that returns at most one row and scans it,
+// reporting whether there was one.
+func (s *store) queryRow(ctx context.Context, query string, scan func(scanner) error, args ...any) (bool, error) {
+	err := scan(s.db.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, classify(err)
+	}
+	return true, nil
+}
+
+// scanRow reads rowColumns, after any leading extra columns.
+func scanRow(sc scanner, r *dialect.Row, extra ...any) error {
+	var remaining int64
+	dest := append(extra, &r.Name, &r.Owner, &r.Holds, &r.Fence, &r.AcquiredAt, &r.ExpiresAt, &remaining)
+	if err := sc.Scan(dest...); err != nil {
+		return err
+	}
+	r.AcquiredAt, r.ExpiresAt = r.AcquiredAt.UTC(), r.ExpiresAt.UTC()
+	r.Remaining = time.Duration(remaining) * time.Microsecond
+	return nil
+}

@@ -1,0 +1,29 @@
+package dsn
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/distlock/distlock/dialect"
+	"github.com/distlock/distlock/dialect/sqlite"
+)
+
+// ErrNotBuiltIn is matched (errors.Is) by the error of Open for a dialect
+// that this build of distlock does not include.
+var ErrNotBuiltIn = errors.New("not built in yet")
+
+// dialectFor returns the dialect named name ("sqlite", "postgres",
+// "mysql"). Importing a dialect's package registers its database/sql
+// driver (DSN.DriverName) too.
+//
+// ADD A DIALECT HERE: import its package and add its case, e.g.
+//
+//	case Postgres:
+//		return postgres.Dialect(), nil
+func dialectFor(name string) (dialect.Dialect, error) {
+	switch name {
+	case SQLite:
+		return sqlite.Dialect(), nil
+	}
+	return nil, fmt.Errorf("dsn: the %s dialect is %w", name, ErrNotBuiltIn)
+}

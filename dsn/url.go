@@ -1,0 +1,151 @@
+package dsn
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// Default ports of the servers, for URLs without one.
+const (
+	postgresPort = "5432"
+	mysqlPort    = "3306"
+	mysqlHost    = "127.0.0.1" // go-sql-driver/mysql's default
+)
+
+// secretParam reports whether a URL parameter holds a secret that Redacted
+// hides and Scrub removes.
+func secretParam(key string) bool {
+	return strings.EqualFold(key, "password") || strings.EqualFold(key, "sslpassword")
+}
+
+// parseURL parses a server URL. Its errors quote nothing of s: url.Parse's
+// would quote the whole URL, password included, or part of a password
+// taken for a port.
+func parseURL(s, dialectName string) (*url.URL, error) {
+	if _, rest, _ := cutScheme(s); !strings.HasPrefix(rest, "//") {
+		return nil, fmt.Errorf("dsn: want %s://[user[:password]@]host[:port]/database", dialectName)
+	}
+	if strings.ContainsRune(s, '#') {
+		return nil, fmt.Errorf("dsn: %s URL with a '#': percent-encode it as %%23", dialectName)
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("dsn: malformed %s URL (percent-encode '@', ':', '/', '?' and '#' in the user name and password)", dialectName)
+	}
+	return u, nil
+}
+
+// urlSecrets records the password of u, and the values of its secret
+// parameters, in every form Scrub should catch: as written in s (the
+// raw user information is what url.Parse splits at the last '@' of the
+// authority) and decoded.
+func (d *DSN) urlSecrets(s string, u *url.URL) {
+	if pw, ok := u.User.Password(); ok {
+		d.password = pw
+		d.addSecret(append(encodings(pw), pw, rawPassword(s))...)
+	}
+	for pair := range strings.SplitSeq(u.RawQuery, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		if key, err := url.QueryUnescape(k); err == nil && secretParam(key) && v != "" {
+			dec, err := url.QueryUnescape(v)
+			if err != nil {
+				dec = v
+			}
+			if d.password == "" {
+				d.password = dec
+			}
+			d.addSecret(append(encodings(dec), v, dec)...)
+		}
+	}
+}
+
+// encodings returns the percent-encoded forms of a secret.
+func encodings(secret string) []string {
+	return []string{url.QueryEscape(secret), url.PathEscape(secret)}
+}
+
+// checkNoAt rejects a '@' in the host part or the path of a URL: it means
+// a password with an unescaped '@' or '/', which the drivers would read
+// differently (and might then print as a host or database name).
+func checkNoAt(netloc, rest, dialectName string) error {
+	path, _, _ := strings.Cut(rest, "?")
+	if strings.ContainsRune(netloc, '@') || strings.ContainsRune(path, '@') {
+		return fmt.Errorf("dsn: malformed %s URL: percent-encode '@' as %%40 and '/' as %%2F in the user name and password", dialectName)
+	}
+	return nil
+}
+
+// rawPassword returns the password as written in the URL s.
+func rawPassword(s string) string {
+	_, rest, _ := strings.Cut(s, "://")
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		rest = rest[:i]
+	}
+	at := strings.LastIndexByte(rest, '@')
+	if at < 0 {
+		return ""
+	}
+	_, pw, _ := strings.Cut(rest[:at], ":")
+	return pw
+}
+
+// redactURL prints u with its password and the values of its secret
+// parameters replaced by "xxxxx".
+func redactURL(u *url.URL) string {
+	ru := *u
+	if ru.RawQuery != "" {
+		pairs := strings.Split(ru.RawQuery, "&")
+		for i, pair := range pairs {
+			k, _, _ := strings.Cut(pair, "=")
+			if key, err := url.QueryUnescape(k); err == nil && secretParam(key) {
+				pairs[i] = k + "=" + redactedMark
+			}
+		}
+		ru.RawQuery = strings.Join(pairs, "&")
+	}
+	return ru.Redacted()
+}
+
+// hostPort splits one host of a URL ("h", "h:1", "[::1]:1", "[::1]",
+// "::1") into a host without brackets and a port, "" if absent.
+func hostPort(h string) (host, port string) {
+	switch {
+	case strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]"):
+		return h[1 : len(h)-1], "" // "[::1]"
+	case strings.Count(h, ":") > 1 && !strings.HasPrefix(h, "["):
+		return h, "" // "::1"
+	}
+	if host, port, err := net.SplitHostPort(h); err == nil {
+		return host, port
+	}
+	return h, ""
+}
+
+// joinHost joins a host and a port for messages and addresses; a Unix
+// socket path stays as it is.
+func joinHost(host, port, defaultPort string) string {
+	if strings.HasPrefix(host, "/") {
+		return host
+	}
+	if port == "" {
+		port = defaultPort
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// validPort reports whether p is empty or a port number.
+func validPort(p string) bool {
+	if len(p) > 5 {
+		return false
+	}
+	n := 0
+	for _, c := range p {
+		if c < '0' || c > '9' {
+			return false
+		}
+		n = 10*n + int(c-'0')
+	}
+	return p == "" || n > 0 && n <= 65535
+}

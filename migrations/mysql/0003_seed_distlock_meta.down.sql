@@ -1,0 +1,1 @@
+DELETE FROM distlock_meta WHERE id = 1

@@ -1,0 +1,2 @@
+DROP SEQUENCE IF EXISTS distlock_fence_seq;
+DROP TABLE IF EXISTS distlock;
