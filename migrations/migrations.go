@@ -17,8 +17,8 @@ package migrations
 import (
 	"bytes"
 	"context"
-	"errors"
 	"embed"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
