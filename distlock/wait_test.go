@@ -19,8 +19,8 @@ type sleeps struct {
 }
 
 func (s *sleeps) Enabled(context.Context, slog.Level) bool { return true }
-func (s *sleeps) WithAttrs([]slog.Attr) slog.Handler      { return s }
-func (s *sleeps) WithGroup(string) slog.Handler           { return s }
+func (s *sleeps) WithAttrs([]slog.Attr) slog.Handler       { return s }
+func (s *sleeps) WithGroup(string) slog.Handler            { return s }
 func (s *sleeps) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "distlock: waiting" {
 		return nil

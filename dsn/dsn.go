@@ -34,6 +34,7 @@ package dsn
 import (
 	"fmt"
 	"log/slog"
+	"net/url"
 	"slices"
 	"strings"
 )
@@ -70,6 +71,7 @@ type DSN struct {
 	// must be scrubbed from messages (the password in its encodings).
 	password string
 	secrets  []string
+	raw      []string // the secrets as written, for tests
 	// redacted is the DSN as printed, without the password.
 	redacted string
 }
@@ -163,17 +165,16 @@ func (d DSN) Scrub(msg string) string {
 	return msg
 }
 
-// addSecret records one more form of the password for Scrub.
-func (d *DSN) addSecret(forms ...string) {
-	for _, s := range forms {
-		if s == "" {
-			continue
-		}
-		dup := false
-		for _, have := range d.secrets {
-			dup = dup || have == s
-		}
-		if !dup {
+// addSecret records a secret (a password, or the value of a password
+// parameter) as written in the connection string and decoded, for Scrub
+// to remove in those forms and percent-encoded.
+func (d *DSN) addSecret(raw, decoded string) {
+	if d.password == "" {
+		d.password = decoded
+	}
+	d.raw = append(d.raw, raw)
+	for _, s := range []string{raw, decoded, url.QueryEscape(decoded), url.PathEscape(decoded)} {
+		if s != "" && !slices.Contains(d.secrets, s) {
 			d.secrets = append(d.secrets, s)
 		}
 	}

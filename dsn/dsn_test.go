@@ -254,10 +254,10 @@ func TestScrub(t *testing.T) {
 func TestTarget(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]string{
-		"sqlite:/a/b.db":                       "sqlite file /a/b.db",
-		"postgres://u:secret@db:6432/app":      "postgres at db:6432",
-		"postgres:///app":                      "postgres at the default host",
-		"mysql://u:secret@[::1]/app":           "mysql at [::1]:3306",
+		"sqlite:/a/b.db":                        "sqlite file /a/b.db",
+		"postgres://u:secret@db:6432/app":       "postgres at db:6432",
+		"postgres:///app":                       "postgres at the default host",
+		"mysql://u:secret@[::1]/app":            "mysql at [::1]:3306",
 		"mysql://u@/app?socket=/tmp/mysql.sock": "mysql at /tmp/mysql.sock",
 	} {
 		d, err := Parse(in)

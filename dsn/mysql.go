@@ -100,7 +100,7 @@ func parseMySQL(s string) (DSN, error) {
 		Host:       addr,
 		User:       user,
 		Database:   db,
-		redacted:   redactURL(u),
+		redacted:   redactURL(s),
 	}
 	d.urlSecrets(s, u)
 	return d, nil

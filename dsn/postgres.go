@@ -44,8 +44,7 @@ func parsePostgres(s string) (DSN, error) {
 			red.WriteString(":")
 		}
 		if pw != "" {
-			d.password = pw
-			d.addSecret(append(encodings(pw), rawPw, pw)...)
+			d.addSecret(rawPw, pw)
 			red.WriteString(redactedMark)
 		}
 		red.WriteString("@")
@@ -86,10 +85,7 @@ func parsePostgres(s string) (DSN, error) {
 			val, _ := uriDecode(rawVal)
 			switch {
 			case secretParam(key) && val != "":
-				if d.password == "" {
-					d.password = val
-				}
-				d.addSecret(append(encodings(val), rawVal, val)...)
+				d.addSecret(rawVal, val)
 				pairs[i] = rawKey + "=" + redactedMark
 			case key == "host":
 				paramHosts = &val

@@ -42,9 +42,8 @@ func parseURL(s, dialectName string) (*url.URL, error) {
 // raw user information is what url.Parse splits at the last '@' of the
 // authority) and decoded.
 func (d *DSN) urlSecrets(s string, u *url.URL) {
-	if pw, ok := u.User.Password(); ok {
-		d.password = pw
-		d.addSecret(append(encodings(pw), pw, rawPassword(s))...)
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		d.addSecret(rawPassword(s), pw)
 	}
 	for pair := range strings.SplitSeq(u.RawQuery, "&") {
 		k, v, _ := strings.Cut(pair, "=")
@@ -53,17 +52,9 @@ func (d *DSN) urlSecrets(s string, u *url.URL) {
 			if err != nil {
 				dec = v
 			}
-			if d.password == "" {
-				d.password = dec
-			}
-			d.addSecret(append(encodings(dec), v, dec)...)
+			d.addSecret(v, dec)
 		}
 	}
-}
-
-// encodings returns the percent-encoded forms of a secret.
-func encodings(secret string) []string {
-	return []string{url.QueryEscape(secret), url.PathEscape(secret)}
 }
 
 // checkNoAt rejects a '@' in the host part or the path of a URL: it means
@@ -91,21 +82,43 @@ func rawPassword(s string) string {
 	return pw
 }
 
-// redactURL prints u with its password and the values of its secret
-// parameters replaced by "xxxxx".
-func redactURL(u *url.URL) string {
-	ru := *u
-	if ru.RawQuery != "" {
-		pairs := strings.Split(ru.RawQuery, "&")
+// redactURL returns the URL s (already parsed by parseURL) as written,
+// but with the scheme lower-cased and the password and the values of
+// secret parameters replaced by "xxxxx".
+func redactURL(s string) string {
+	scheme, rest, _ := cutScheme(s)
+	rest = strings.TrimPrefix(rest, "//")
+	var b strings.Builder
+	b.WriteString(scheme + "://")
+	end := strings.IndexAny(rest, "/?")
+	if end < 0 {
+		end = len(rest)
+	}
+	if at := strings.LastIndexByte(rest[:end], '@'); at >= 0 {
+		user, pw, hasPw := strings.Cut(rest[:at], ":")
+		b.WriteString(user)
+		if hasPw {
+			b.WriteString(":")
+		}
+		if pw != "" {
+			b.WriteString(redactedMark)
+		}
+		b.WriteString("@")
+		rest = rest[at+1:]
+	}
+	path, query, hasQuery := strings.Cut(rest, "?")
+	b.WriteString(path)
+	if hasQuery {
+		pairs := strings.Split(query, "&")
 		for i, pair := range pairs {
 			k, _, _ := strings.Cut(pair, "=")
 			if key, err := url.QueryUnescape(k); err == nil && secretParam(key) {
 				pairs[i] = k + "=" + redactedMark
 			}
 		}
-		ru.RawQuery = strings.Join(pairs, "&")
+		b.WriteString("?" + strings.Join(pairs, "&"))
 	}
-	return ru.Redacted()
+	return b.String()
 }
 
 // hostPort splits one host of a URL ("h", "h:1", "[::1]:1", "[::1]",
