@@ -61,38 +61,56 @@ func (l *Lock) Do(ctx context.Context, fn func(ctx context.Context) error) error
 // keepAlive extends tok every MaxTime/3 until stop is closed. It returns
 // an error matching ErrLost when the lock can no longer be held, and
 // ErrClosed when the Module closes.
+//
+// The lock counts as lost as soon as its expiry comes near without a
+// successful extension: a guard of MaxTime/10 (at most a second) before
+// the handle's local, conservative estimate of the expiry, which is never
+// later than the database's. So fn's context is cancelled before anyone
+// else can take the lock, not after.
 func (l *Lock) keepAlive(tok Token, stop <-chan struct{}) error {
 	interval := l.m.cfg.MaxTime / 3
-	t := time.NewTimer(interval)
-	defer t.Stop()
+	guard := min(l.m.cfg.MaxTime/10, time.Second)
+	next := time.NewTimer(interval)
+	defer next.Stop()
+	expiry := time.NewTimer(time.Until(l.deadlineOf()) - guard)
+	defer expiry.Stop()
+	var lastErr error
 	for {
 		select {
 		case <-stop:
 			return nil
 		case <-l.m.ctx.Done():
 			return ErrClosed
-		case <-t.C:
+		case <-expiry.C:
+			if lastErr == nil {
+				return fmt.Errorf("%w: %q could not be extended in time", ErrLost, l.name)
+			}
+			return fmt.Errorf("%w: %q could not be extended in time: %w", ErrLost, l.name, lastErr)
+		case <-next.C:
 		}
-		l.mu.Lock()
-		deadline := l.deadline
-		l.mu.Unlock()
-
-		ctx, cancel := context.WithDeadline(l.m.ctx, deadline)
+		deadline := l.deadlineOf()
+		ctx, cancel := context.WithDeadline(l.m.ctx, deadline.Add(-guard))
 		err := l.extend(ctx, tok)
 		cancel()
 		switch {
 		case err == nil:
-			t.Reset(interval)
+			expiry.Reset(time.Until(l.deadlineOf()) - guard)
+			next.Reset(interval)
 		case errors.Is(err, ErrExpired):
 			return fmt.Errorf("%w: %q expired before it could be extended", ErrLost, l.name)
 		case l.m.ctx.Err() != nil:
 			return ErrClosed
-		case !time.Now().Before(deadline):
-			return fmt.Errorf("%w: %q could not be extended before it expired: %w", ErrLost, l.name, err)
 		default:
 			// A passing failure: try again soon, well before the expiry.
+			lastErr = err
 			l.m.cfg.Logger.Warn("distlock: extend failed; retrying", "name", l.name, "err", err)
-			t.Reset(min(interval/4, time.Until(deadline)/2))
+			next.Reset(max(min(interval/4, time.Until(deadline)/4), time.Millisecond))
 		}
 	}
+}
+
+func (l *Lock) deadlineOf() time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.deadline
 }

@@ -183,33 +183,50 @@ func (l *Lock) held(ctx context.Context) (Token, error) {
 	return l.tok, nil
 }
 
-// attempt runs one acquire statement and records its outcome.
-func (l *Lock) attempt(ctx context.Context) (dialect.AcquireResult, error) {
+// attempt runs one acquire statement and records its outcome. It offers
+// a fresh token for a new acquisition, or pending: a token offered by an
+// earlier attempt whose outcome a lost connection hid (offered as both
+// new and held, so that if that attempt did take the lock, this one
+// re-enters it instead of failing). It returns the token it offered for a
+// new acquisition, or "" when the handle already held one (a re-entry
+// attempt, whose lost outcome cannot be recovered).
+func (l *Lock) attempt(ctx context.Context, pending Token) (dialect.AcquireResult, Token, error) {
 	l.mu.Lock()
 	heldTok := l.tok
 	l.mu.Unlock()
-	newTok := newToken()
+	newTok := pending
+	if newTok == "" {
+		newTok = newToken()
+	}
 	req := dialect.AcquireRequest{
 		Name:    l.name,
 		Owner:   l.m.cfg.Owner,
 		NewHash: hashToken(l.name, newTok),
 		TTL:     l.m.cfg.MaxTime,
 	}
-	if heldTok != "" {
+	offered := newTok
+	switch {
+	case heldTok != "":
 		req.HeldHash = hashToken(l.name, heldTok)
+		offered = ""
+	case pending != "":
+		req.HeldHash = req.NewHash
 	}
 	start := time.Now()
 	res, err := l.m.store.Acquire(ctx, req)
 	if err != nil || !res.Acquired {
-		return res, err
+		return res, offered, err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if res.Reentered {
+	switch {
+	case heldTok != "" && res.Reentered:
 		l.tok, l.holds = heldTok, max(res.Row.Holds, l.holds+1)
-	} else {
+	case res.Reentered: // pending had taken the lock
+		l.tok, l.holds = pending, max(res.Row.Holds, 2)
+	default:
 		l.tok, l.holds = newTok, 1
 	}
 	l.fence, l.deadline = res.Row.Fence, start.Add(l.m.cfg.MaxTime)
-	return res, nil
+	return res, offered, nil
 }

@@ -28,6 +28,7 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 		l.m.listen()
 	}
 	pause := l.m.cfg.RetryInterval
+	var pending Token // see attempt
 	for {
 		var released <-chan struct{}
 		unwatch := func() {}
@@ -35,19 +36,37 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 			released, unwatch = l.m.wake.watch(l.name)
 		}
 		var res dialect.AcquireResult
+		var offered Token
 		err := l.m.retry(ctx, func() (err error) {
-			res, err = l.attempt(ctx)
+			res, offered, err = l.attempt(ctx, pending)
 			return err
 		})
-		if err != nil || res.Acquired || !wait {
+		switch {
+		case err != nil && wait && offered != "" && outcomeUnknown(err) && ctx.Err() == nil && l.m.alive() == nil:
+			// The connection failed mid-statement: the lock may or may not
+			// be ours. Keep waiting, and offer the same token again.
+			pending = offered
+			l.m.cfg.Logger.Warn("distlock: acquire failed; retrying", "name", l.name, "err", err)
+		case err != nil:
 			unwatch()
-			if err != nil {
-				if ctx.Err() != nil {
-					return false, errors.Join(ErrNotAcquired, ctx.Err())
-				}
-				return false, dbError("acquire", l.name, err)
+			if ctx.Err() != nil {
+				l.dropPending(pending)
+				return false, errors.Join(ErrNotAcquired, ctx.Err())
 			}
-			return res.Acquired, nil
+			return false, dbError("acquire", l.name, err)
+		case res.Acquired:
+			unwatch()
+			if pending != "" && res.Reentered && offered == pending {
+				// The attempt that failed had taken the lock after all:
+				// give back the second hold this one added.
+				if err := l.release(ctx, pending); err != nil {
+					l.m.cfg.Logger.Warn("distlock: could not drop a duplicate hold", "name", l.name, "err", err)
+				}
+			}
+			return true, nil
+		case !wait:
+			unwatch()
+			return false, nil
 		}
 
 		sleep := jitter(pause)
@@ -69,12 +88,32 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 		t.Stop()
 		unwatch()
 		if err := ctx.Err(); err != nil {
+			l.dropPending(pending)
 			return false, errors.Join(ErrNotAcquired, err)
 		}
 		if err := l.m.alive(); err != nil {
+			l.dropPending(pending)
 			return false, err
 		}
 	}
+}
+
+// outcomeUnknown reports whether a failed statement may have taken effect.
+func outcomeUnknown(err error) bool {
+	k := dialect.KindOf(err)
+	return k == dialect.KindConn || k == dialect.KindTimeout
+}
+
+// dropPending releases, best effort, an acquisition that a lost
+// connection may have made unseen, so that it does not linger until it
+// expires. If there is none, the release finds nothing, harmlessly.
+func (l *Lock) dropPending(pending Token) {
+	if pending == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = l.release(ctx, pending)
 }
 
 // retry runs op until it succeeds, fails with an error that retrying

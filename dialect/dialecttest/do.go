@@ -96,3 +96,33 @@ func testDoReturnsFnError(t *testing.T, h Harness) {
 		t.Fatalf("after a re-entering Do: %+v, %v; want the outer hold kept", info, err)
 	}
 }
+
+// When the keep-alive cannot reach the database, fn's context is
+// cancelled with ErrLost while the lock is still held, before anyone else
+// could take it: the holder stops in time.
+func testDoLostBeforeExpiry(t *testing.T, h Harness) {
+	b := setup(t, h, distlock.Config{MaxTime: short})
+	db := b.open(t)
+	m := b.module(t, db, distlock.Config{MaxTime: short})
+	name := uniqueName("unreachable")
+	var stillHeld bool
+	var cause error
+	err := m.Get(name).Do(b.ctx, func(ctx context.Context) error {
+		db.Close() // every extend fails from now on, with a connection error
+		select {
+		case <-ctx.Done():
+		case <-time.After(3 * short):
+			return errors.New("fn's context was not cancelled")
+		}
+		cause = context.Cause(ctx)
+		_, err := b.mod.Inspect(b.ctx, name)
+		stillHeld = err == nil
+		return nil
+	})
+	if !errors.Is(err, distlock.ErrLost) || !errors.Is(cause, distlock.ErrLost) {
+		t.Fatalf("Do: got %v (cause %v), want ErrLost", err, cause)
+	}
+	if !stillHeld {
+		t.Fatal("fn's context was cancelled only after the lock had expired")
+	}
+}

@@ -61,6 +61,7 @@ func Run(t *testing.T, h Harness) {
 		{"WaitContextEnds", testWaitContextEnds},
 		{"DoKeepsAlive", testDoKeepsAlive},
 		{"DoLost", testDoLost},
+		{"DoLostBeforeExpiry", testDoLostBeforeExpiry},
 		{"DoReturnsFnError", testDoReturnsFnError},
 		{"BadNames", testBadNames},
 		{"NamesStoredLiterally", testNamesStoredLiterally},
