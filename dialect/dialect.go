@@ -96,7 +96,9 @@ type AcquireRequest struct {
 	// the lock is free.
 	NewHash []byte
 	// HeldHash is the hash of the token the caller may already hold, for
-	// re-entry; nil when the caller holds nothing.
+	// re-entry; nil when the caller holds nothing. It may equal NewHash
+	// (a retry of an attempt whose outcome was lost); Reentered must then
+	// still tell a re-entry (holds grew) from a new acquisition.
 	HeldHash []byte
 	TTL      time.Duration
 }

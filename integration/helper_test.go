@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -71,7 +72,7 @@ func runHelper(ctx context.Context, mode string) error {
 	defer db.Close()
 	mod, err := distlock.New(db, dialectByName(os.Getenv("H_DIALECT")), distlock.Config{
 		Table: os.Getenv("H_TABLE"), MaxTime: maxTime, RetryInterval: retry,
-		Owner: "helper-" + strconv.Itoa(os.Getpid()),
+		Owner: "helper-" + strconv.Itoa(os.Getpid()), Logger: helperLogger(),
 	})
 	if err != nil {
 		return err
@@ -80,6 +81,8 @@ func runHelper(ctx context.Context, mode string) error {
 	name := os.Getenv("H_NAME")
 
 	switch mode {
+	case "torture":
+		return tortureWorker(ctx, mod)
 	case "contend":
 		return contend(ctx, mod, name)
 	case "acquire": // acquire, print the token, exit holding the lock
@@ -150,4 +153,12 @@ func contend(ctx context.Context, mod *distlock.Module, name string) error {
 		}
 	}
 	return nil
+}
+
+// helperLogger logs the library's warnings to stderr when H_VERBOSE is set.
+func helperLogger() *slog.Logger {
+	if os.Getenv("H_VERBOSE") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }

@@ -10,11 +10,17 @@
 package integration
 
 import (
+	"io"
+	"log"
 	"os"
 	"testing"
+
+	gomysql "github.com/go-sql-driver/mysql"
 )
 
 func TestMain(m *testing.M) {
+	// go-sql-driver logs dropped connections itself; the faults make plenty.
+	gomysql.SetLogger(log.New(io.Discard, "", 0))
 	if mode := os.Getenv(helperEnv); mode != "" {
 		os.Exit(helperMain(mode))
 	}

@@ -73,6 +73,7 @@ func Run(t *testing.T, h Harness) {
 		{"Vacuum", testVacuum},
 		{"Migrate", testMigrate},
 		{"OneStatementPerOperation", testOneStatement},
+		{"RetriedAttempt", testRetriedAttempt},
 		{"MutualExclusion", testMutualExclusion},
 	}
 	for _, tc := range tests {

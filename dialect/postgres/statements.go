@@ -30,6 +30,8 @@ func newStatements(table string) statements {
 		// alone, and the second branch reads the holder's row instead, so
 		// that a waiter learns how long to sleep. A new acquisition's
 		// fence is a fresh nextval, drawn after the row lock is taken.
+		// Only a re-entry leaves more than one hold, so holds > 1 tells it
+		// from a new acquisition even when $2 = $3 (a retried attempt).
 		acquire: r.Replace(`WITH acquired AS (
     INSERT INTO {TABLE} AS t (name, token_hash, owner, holds, fence, acquired_at, expires_at)
     VALUES ($1, $2, $4, 1, nextval('{TABLE_fence_seq}'), now(), now() + {TTL})
@@ -41,9 +43,9 @@ func newStatements(table string) statements {
         acquired_at = CASE WHEN t.expires_at > now() THEN t.acquired_at ELSE now() END,
         expires_at  = now() + {TTL}
     WHERE t.expires_at <= now() OR t.token_hash = $3::bytea
-    RETURNING t.token_hash = $3::bytea AS reentered, {ROW}
+    RETURNING t.holds > 1 AS reentered, {ROW}
 )
-SELECT true, coalesce(reentered, false), {ROW} FROM acquired
+SELECT true, reentered, {ROW} FROM acquired
 UNION ALL
 SELECT false, false, {ROW} FROM {TABLE} WHERE name = $1 AND NOT EXISTS (SELECT FROM acquired)`),
 

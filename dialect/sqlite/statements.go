@@ -23,7 +23,9 @@ func newStatements(table string) statements {
 		// One statement: insert a new row, or take a free/expired row as a
 		// new acquisition (fence + 1), or re-enter a live row whose hash is
 		// :held_hash (holds + 1). Otherwise the WHERE leaves the row alone
-		// and nothing is returned. A new row's fence starts above every
+		// and nothing is returned. Only a re-entry leaves more than one
+		// hold, so holds > 1 tells it from a new acquisition even when
+		// :new_hash = :held_hash (a retried attempt). A new row's fence starts above every
 		// fence ever vacuumed ({TABLE_meta}.fence_floor, kept by a trigger).
 		acquire: r.Replace(`INSERT INTO {TABLE} (name, token_hash, owner, holds, fence, acquired_at, expires_at)
 VALUES (:name, :new_hash, :owner, 1,
@@ -36,7 +38,7 @@ ON CONFLICT (name) DO UPDATE SET
     acquired_at = CASE WHEN expires_at > {NOW} THEN acquired_at ELSE {NOW} END,
     expires_at  = {NOW} + :ttl
 WHERE expires_at <= {NOW} OR token_hash = :held_hash
-RETURNING COALESCE(token_hash = :held_hash, 0), {ROW}`),
+RETURNING holds > 1, {ROW}`),
 
 		// Read only when acquire found the lock held, to learn for how long.
 		holder: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE name = :name`),

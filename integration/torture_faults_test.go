@@ -1,0 +1,162 @@
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/distlock/distlock/distlock"
+)
+
+// fault is one kind of trouble the torture harness causes.
+type fault struct {
+	name   string
+	inject func(t *testing.T, tg target, mod *distlock.Module, w *workers, log *os.File) error
+}
+
+func faultsFor(tg target) []fault {
+	fs := []fault{{"kill -9 holder", killHolder}}
+	switch tg.Name {
+	case "postgres":
+		fs = append(fs,
+			fault{"pg_terminate_backend", sqlFault(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+				WHERE datname = current_database() AND pid <> pg_backend_pid()`)},
+			fault{"drop LISTEN connection", sqlFault(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+				WHERE datname = current_database() AND query LIKE 'LISTEN%'`)})
+	case "mysql":
+		fs = append(fs, fault{"KILL connections", killMySQLConnections})
+	}
+	if cmd := os.Getenv("DISTLOCK_TORTURE_RESTART_" + strings.ToUpper(tg.Name)); cmd != "" {
+		fs = append(fs, fault{"server restart", restartServer(cmd)})
+	}
+	return fs
+}
+
+// killHolder SIGKILLs a worker holding a lock (any worker if none holds
+// one) and logs, for each lock it still held when it died, the expiry the
+// database has for it.
+func killHolder(t *testing.T, tg target, mod *distlock.Module, w *workers, log *os.File) error {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	infos, err := mod.List(ctx)
+	if err != nil {
+		return err
+	}
+	held := map[int][]distlock.Info{}
+	var pids []int
+	for _, in := range infos {
+		pid, err := strconv.Atoi(strings.TrimPrefix(in.Owner, "helper-"))
+		if err != nil {
+			continue
+		}
+		if held[pid] == nil {
+			pids = append(pids, pid)
+		}
+		held[pid] = append(held[pid], in)
+	}
+	pids = slices.DeleteFunc(pids, func(pid int) bool { return !w.alive(pid) }) // dead holders' locks linger
+	victim := w.any()
+	if len(pids) > 0 {
+		victim = pids[rand.N(len(pids))]
+	}
+	if !w.kill(victim) {
+		return fmt.Errorf("no worker to kill")
+	}
+	now := time.Now().UnixNano()
+	fmt.Fprintf(log, "K %d - 0 %d\n", victim, now)
+	// The locks it still held when it died (it may have released some
+	// since the List) stay taken until their expiry.
+	for _, in := range held[victim] {
+		after, err := mod.Inspect(ctx, in.Name)
+		if err == nil && after.Owner == in.Owner && after.Fence == in.Fence {
+			fmt.Fprintf(log, "K %d %s %d %d\n", victim, in.Name, after.ExpiresAt.UnixNano(), now)
+		}
+	}
+	return nil
+}
+
+// sqlFault runs query on a connection of its own.
+func sqlFault(query string) func(*testing.T, target, *distlock.Module, *workers, *os.File) error {
+	return func(t *testing.T, tg target, _ *distlock.Module, _ *workers, log *os.File) error {
+		db, err := sql.Open(tg.DriverName, tg.DSN)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if _, err := db.ExecContext(t.Context(), query); err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "F sql %d\n", time.Now().UnixNano())
+		return nil
+	}
+}
+
+// killMySQLConnections KILLs every other connection to the database.
+func killMySQLConnections(t *testing.T, tg target, _ *distlock.Module, _ *workers, log *os.File) error {
+	db, err := sql.Open(tg.DriverName, tg.DSN)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	rows, err := conn.QueryContext(t.Context(),
+		"SELECT id FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID()")
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		conn.ExecContext(t.Context(), "KILL "+strconv.FormatInt(id, 10)) // it may be gone already
+	}
+	fmt.Fprintf(log, "F kill %d\n", time.Now().UnixNano())
+	return nil
+}
+
+// restartServer runs a shell command that restarts the server, then waits
+// until it accepts connections again.
+func restartServer(command string) func(*testing.T, target, *distlock.Module, *workers, *os.File) error {
+	return func(t *testing.T, tg target, _ *distlock.Module, _ *workers, log *os.File) error {
+		fmt.Fprintf(log, "F restart %d\n", time.Now().UnixNano())
+		if out, err := exec.CommandContext(t.Context(), "sh", "-c", command).CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %v: %s", command, err, out)
+		}
+		db, err := sql.Open(tg.DriverName, tg.DSN)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+			err := db.PingContext(ctx)
+			cancel()
+			if err == nil {
+				fmt.Fprintf(log, "F restarted %d\n", time.Now().UnixNano())
+				return nil
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("server not back after a minute: %v", err)
+			}
+		}
+	}
+}

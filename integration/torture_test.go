@@ -1,0 +1,224 @@
+package integration
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/distlock/distlock/distlock"
+)
+
+var (
+	tortureDuration = flag.Duration("torture.duration", 8*time.Second, "how long each database is tortured")
+	tortureProcs    = flag.Int("torture.procs", 3, "worker processes")
+	tortureWorkers  = flag.Int("torture.workers", 3, "goroutines per worker process")
+	tortureNames    = flag.Int("torture.names", 3, "lock names contended for")
+	tortureMaxTime  = flag.Duration("torture.maxtime", 1500*time.Millisecond, "MaxTime of the workers' locks")
+	tortureFaults   = flag.Int("torture.faults", 6, "faults injected per database")
+)
+
+// TestTorture makes worker processes fight over a few locks while the
+// harness kills holders with SIGKILL, terminates database connections
+// (the LISTEN one included) and restarts the server, then checks the
+// log: no overlapping critical sections, no lost counter update, fences
+// strictly increasing, no takeover before the killed holder's expiry, and
+// work completed after the last fault. Server restarts run only when a
+// command is given in DISTLOCK_TORTURE_RESTART_POSTGRES /
+// DISTLOCK_TORTURE_RESTART_MYSQL (.ci/run sets them); it runs alone, not
+// in parallel with other tests, because it restarts servers.
+//
+//	go test -run TestTorture -v -torture.duration=5m ./integration
+func TestTorture(t *testing.T) {
+	for _, name := range []string{"sqlite", "postgres", "mysql"} {
+		t.Run(name, func(t *testing.T) {
+			tg := sqliteTarget(t)
+			if name != "sqlite" {
+				tg = serverTarget(t, name)
+			}
+			torture(t, tg)
+		})
+	}
+}
+
+func torture(t *testing.T, tg target) {
+	cfg := distlock.Config{MaxTime: *tortureMaxTime, RetryInterval: 10 * time.Millisecond}
+	h, mod := setup(t, tg, cfg)
+	dir := t.TempDir()
+	logPath := filepath.Join(dir, "log")
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	until := time.Now().Add(*tortureDuration)
+	h.extra = []string{
+		"H_NAMES=" + strconv.Itoa(*tortureNames), "H_WORKERS=" + strconv.Itoa(*tortureWorkers),
+		"H_UNTIL=" + strconv.FormatInt(until.UnixNano(), 10), "H_LOG=" + logPath, "H_DIR=" + dir,
+		"H_LONG=0.05",
+	}
+	w := &workers{t: t, h: h}
+	for range *tortureProcs {
+		w.start()
+	}
+
+	faults := faultsFor(tg)
+	injected := map[string]int{}
+	// Faults fill the first 60% of the run; the rest shows recovery.
+	every := *tortureDuration * 6 / 10 / time.Duration(*tortureFaults)
+	for i := range *tortureFaults {
+		time.Sleep(every)
+		f := faults[i%len(faults)]
+		if err := f.inject(t, tg, mod, w, logf); err != nil {
+			t.Logf("fault %s not injected: %v", f.name, err)
+			continue
+		}
+		injected[f.name]++
+	}
+	reports := w.wait(until.Add(3 * *tortureMaxTime))
+
+	res, err := checkTorture(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum workerReport
+	sum.Errors = map[string]int{}
+	for _, r := range reports {
+		sum.Sections += r.Sections
+		sum.Lost += r.Lost
+		for k, v := range r.Errors {
+			sum.Errors[k] += v
+		}
+	}
+	t.Logf("torture %s: %v, %d processes × %d goroutines on %d locks, MaxTime %v",
+		tg.Name, *tortureDuration, w.started, *tortureWorkers, *tortureNames, *tortureMaxTime)
+	t.Logf("torture %s: %d critical sections completed (%d aborted: lock lost), %d after the last fault",
+		tg.Name, res.Sections, res.Aborted, res.AfterFault)
+	t.Logf("torture %s: faults injected %v; client errors seen %v (%d Do calls reported ErrLost)",
+		tg.Name, injected, sum.Errors, sum.Lost)
+	if n := len(res.Takeovers); n > 0 {
+		t.Logf("torture %s: takeover after SIGKILL of a holder: min %v, median %v, max %v (MaxTime %v, %d takeovers)",
+			tg.Name, res.Takeovers[0].Round(time.Millisecond), res.Takeovers[n/2].Round(time.Millisecond),
+			res.Takeovers[n-1].Round(time.Millisecond), *tortureMaxTime, n)
+	}
+	t.Logf("torture %s: violations %d", tg.Name, len(res.Violations))
+	for _, v := range res.Violations {
+		t.Error(v)
+	}
+	if res.Sections == 0 || res.AfterFault == 0 {
+		t.Errorf("no critical section completed after the last fault: the clients did not recover")
+	}
+}
+
+// workers keeps the torture's worker processes.
+type workers struct {
+	t       *testing.T
+	h       helper
+	mu      sync.Mutex
+	procs   map[int]*workerProc
+	started int
+	reports []workerReport
+	wg      sync.WaitGroup
+}
+
+type workerProc struct {
+	cmd    *exec.Cmd
+	killed bool
+	done   chan struct{} // closed once the process has been waited for
+}
+
+func (w *workers) start() {
+	cmd := w.h.command(w.t, "torture")
+	var out strings.Builder
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		w.t.Fatal(err)
+	}
+	p := &workerProc{cmd: cmd, done: make(chan struct{})}
+	w.mu.Lock()
+	if w.procs == nil {
+		w.procs = map[int]*workerProc{}
+	}
+	w.procs[cmd.Process.Pid] = p
+	w.started++
+	w.mu.Unlock()
+	w.wg.Go(func() {
+		err := cmd.Wait()
+		close(p.done)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if p.killed {
+			return
+		}
+		if err != nil {
+			w.t.Errorf("torture worker %d failed: %v", cmd.Process.Pid, err)
+			return
+		}
+		var r workerReport
+		if err := json.Unmarshal([]byte(out.String()), &r); err != nil {
+			w.t.Errorf("torture worker %d report %q: %v", cmd.Process.Pid, out.String(), err)
+		}
+		w.reports = append(w.reports, r)
+	})
+}
+
+// kill SIGKILLs pid, waits until it is gone, and starts a replacement.
+func (w *workers) kill(pid int) bool {
+	w.mu.Lock()
+	p := w.procs[pid]
+	if p == nil || p.killed {
+		w.mu.Unlock()
+		return false
+	}
+	p.killed = true
+	w.mu.Unlock()
+	p.cmd.Process.Kill()
+	<-p.done
+	w.start()
+	return true
+}
+
+// alive reports whether pid is a worker not killed.
+func (w *workers) alive(pid int) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	p := w.procs[pid]
+	return p != nil && !p.killed
+}
+
+// any returns the pid of a live worker.
+func (w *workers) any() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for pid, p := range w.procs {
+		if !p.killed {
+			return pid
+		}
+	}
+	return 0
+}
+
+func (w *workers) wait(deadline time.Time) []workerReport {
+	done := make(chan struct{})
+	go func() { w.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Until(deadline)):
+		w.t.Errorf("torture workers still running %v after the end", time.Until(deadline))
+		w.mu.Lock()
+		for _, p := range w.procs {
+			p.cmd.Process.Kill()
+		}
+		w.mu.Unlock()
+		<-done
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.reports
+}
