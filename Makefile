@@ -4,13 +4,22 @@
 # integration module tests PostgreSQL and MySQL/MariaDB: it reads
 # DISTLOCK_TEST_POSTGRES_URL and DISTLOCK_TEST_MYSQL_URL, else starts
 # containers with Docker, else skips them (fails with DISTLOCK_REQUIRE_DB=1).
-.PHONY: test vet fmt
+# The torture test runs last, alone (it may restart the servers), and
+# prints its summary.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+.PHONY: test vet fmt torture
 
 GOTEST ?= go test -race -count=1
 
 test: vet
 	$(GOTEST) ./...
-	cd integration && $(GOTEST) ./...
+	cd integration && $(GOTEST) -skip '^TestTorture$$' ./...
+	$(MAKE) --no-print-directory torture
+
+# TORTURE_FLAGS=-torture.duration=5m for a long run.
+torture:
+	cd integration && $(GOTEST) -run '^TestTorture$$' -v ./... $(TORTURE_FLAGS) | grep -v '^=== '
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }

@@ -10,12 +10,14 @@
 package integration
 
 import (
+	"fmt"
 	"io"
 	"log"
 	"os"
 	"testing"
 
 	gomysql "github.com/go-sql-driver/mysql"
+	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
@@ -25,6 +27,15 @@ func TestMain(m *testing.M) {
 		os.Exit(helperMain(mode))
 	}
 	code := m.Run()
+	if code == 0 && !containers.used() {
+		// No goroutine outlives the Modules' Close: listeners, keep-alives
+		// and pools are all gone. (testcontainers keeps goroutines of its
+		// own, so the check runs only without containers.)
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goroutines leaked:", err)
+			code = 1
+		}
+	}
 	containers.stop()
 	os.Exit(code)
 }

@@ -173,6 +173,13 @@ func (c *containerSet) ping(t *testing.T, tg target) {
 	c.pinged.Store(tg.Name, true)
 }
 
+// used reports whether any container was started.
+func (c *containerSet) used() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.started) > 0
+}
+
 // stop terminates the containers this run started.
 func (c *containerSet) stop() {
 	c.mu.Lock()
