@@ -74,6 +74,8 @@ func Run(t *testing.T, h Harness) {
 		{"Migrate", testMigrate},
 		{"OneStatementPerOperation", testOneStatement},
 		{"RetriedAttempt", testRetriedAttempt},
+		{"TokensNeverLogged", testTokensNeverLogged},
+		{"NoConnectionLeaks", testNoConnectionLeaks},
 		{"MutualExclusion", testMutualExclusion},
 	}
 	for _, tc := range tests {
