@@ -29,6 +29,7 @@ import (
 	"time"
 
 	"github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database"
 	"github.com/golang-migrate/migrate/v4/source"
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 
@@ -209,6 +210,17 @@ func up(m *migrate.Migrate) error {
 			return err
 		}
 		err = m.Up()
+	}
+	return err
+}
+
+// Cause returns the driver's error inside golang-migrate's database.Error
+// (which has no Unwrap), or err itself, so that dialects can classify the
+// errors of Migrate like any other.
+func Cause(err error) error {
+	var me database.Error
+	if errors.As(err, &me) && me.OrigErr != nil {
+		return me.OrigErr
 	}
 	return err
 }

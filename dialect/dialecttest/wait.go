@@ -10,6 +10,19 @@ import (
 	"github.com/distlock/distlock/distlock"
 )
 
+// acquireInBackground starts m.Acquire(name) with a 10 s limit and
+// returns its result.
+func acquireInBackground(b *bundle, m *distlock.Module, name string) <-chan error {
+	got := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		defer cancel()
+		_, err := m.Acquire(ctx, name)
+		got <- err
+	}()
+	return got
+}
+
 // patient polls so rarely that a test using it can only pass if the
 // waiter is woken by a release or by the holder's expiry.
 var patient = distlock.Config{RetryInterval: time.Hour}
@@ -22,13 +35,7 @@ func testWaitWokenByLocalRelease(t *testing.T, h Harness) {
 	if err := holder.Acquire(b.ctx); err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-		defer cancel()
-		_, err := b.mod.Acquire(ctx, name)
-		got <- err
-	}()
+	got := acquireInBackground(b, b.mod, name)
 	time.Sleep(100 * time.Millisecond) // let the waiter try once and sleep
 	select {
 	case err := <-got:
@@ -73,13 +80,7 @@ func testWaitAcrossProcesses(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-		defer cancel()
-		_, err := waiter.Acquire(ctx, name)
-		got <- err
-	}()
+	got := acquireInBackground(b, waiter, name)
 	time.Sleep(100 * time.Millisecond)
 	if err := b.mod.Release(b.ctx, name, tok); err != nil {
 		t.Fatal(err)
@@ -134,13 +135,7 @@ func testWaitWokenByRemoteRelease(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := make(chan error, 1)
-	go func() {
-		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
-		defer cancel()
-		_, err := waiter.Acquire(ctx, name)
-		got <- err
-	}()
+	got := acquireInBackground(b, waiter, name)
 	time.Sleep(300 * time.Millisecond) // the waiter tries, starts listening, sleeps
 	if err := b.mod.Release(b.ctx, name, tok); err != nil {
 		t.Fatal(err)

@@ -9,21 +9,15 @@ import (
 	"net"
 
 	"github.com/go-sql-driver/mysql"
-	"github.com/golang-migrate/migrate/v4/database"
 
 	"github.com/distlock/distlock/dialect"
+	"github.com/distlock/distlock/migrations"
 )
 
-// classify maps a driver error to a dialect.Error kind.
+// classify maps a driver error (or golang-migrate's wrapping of one) to a
+// dialect.Error kind; nil stays nil.
 func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var me database.Error // golang-migrate's error, which has no Unwrap
-	if errors.As(err, &me) && me.OrigErr != nil {
-		return dialect.Classify(kindOf(me.OrigErr), err)
-	}
-	return dialect.Classify(kindOf(err), err)
+	return dialect.Classify(kindOf(migrations.Cause(err)), err)
 }
 
 // Server error numbers.

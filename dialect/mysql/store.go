@@ -64,19 +64,15 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {
-	var row dialect.Row
 	rows, err := s.query(ctx, s.sql.inspect, name)
 	if err != nil {
-		return row, false, err
+		return dialect.Row{}, false, err
 	}
-	defer rows.Close()
-	if !rows.Next() {
-		return row, false, classify(rows.Err())
+	out, err := dialect.ScanAll(rows, scanRow)
+	if err != nil || len(out) == 0 {
+		return dialect.Row{}, false, classify(err)
 	}
-	if err := scanRow(rows, &row); err != nil {
-		return row, false, classify(err)
-	}
-	return row, true, classify(rows.Close())
+	return out[0], true, nil
 }
 
 func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
@@ -84,16 +80,8 @@ func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []dialect.Row
-	for rows.Next() {
-		var r dialect.Row
-		if err := scanRow(rows, &r); err != nil {
-			return nil, classify(err)
-		}
-		out = append(out, r)
-	}
-	return out, classify(rows.Err())
+	out, err := dialect.ScanAll(rows, scanRow)
+	return out, classify(err)
 }
 
 // VacuumBatch deletes one batch in a short transaction (see
@@ -149,10 +137,8 @@ func (s *store) VacuumBatch(ctx context.Context, limit int) (n int64, err error)
 	return n, classify(tx.Commit())
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
 // scanRow reads rowColumns.
-func scanRow(sc scanner, r *dialect.Row) error {
+func scanRow(sc dialect.Scanner, r *dialect.Row) error {
 	var name []byte
 	var acquired, expires, remaining int64
 	if err := sc.Scan(&name, &r.Owner, &r.Holds, &r.Fence, &acquired, &expires, &remaining); err != nil {

@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
@@ -15,7 +14,7 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	if req.HeldHash != nil {
 		held = req.HeldHash
 	}
-	_, err := s.queryRow(ctx, s.sql.acquire, func(sc scanner) error {
+	_, err := s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
 		return scanRow(sc, &res.Row, &res.Acquired, &res.Reentered)
 	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds())
 	return res, err
@@ -23,7 +22,7 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 
 func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (dialect.Row, bool, error) {
 	var row dialect.Row
-	ok, err := s.queryRow(ctx, s.sql.extend, func(sc scanner) error { return scanRow(sc, &row) },
+	ok, err := s.queryRow(ctx, s.sql.extend, func(sc dialect.Scanner) error { return scanRow(sc, &row) },
 		name, tokenHash, ttl.Microseconds())
 	return row, ok, err
 }
@@ -31,14 +30,14 @@ func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl t
 func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, bool, error) {
 	var holds int
 	var notified sql.NullInt64
-	ok, err := s.queryRow(ctx, s.sql.release, func(sc scanner) error { return sc.Scan(&holds, &notified) },
+	ok, err := s.queryRow(ctx, s.sql.release, func(sc dialect.Scanner) error { return sc.Scan(&holds, &notified) },
 		name, tokenHash)
 	return holds, ok, err
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {
 	var row dialect.Row
-	ok, err := s.queryRow(ctx, s.sql.inspect, func(sc scanner) error { return scanRow(sc, &row) }, name)
+	ok, err := s.queryRow(ctx, s.sql.inspect, func(sc dialect.Scanner) error { return scanRow(sc, &row) }, name)
 	return row, ok, err
 }
 
@@ -47,16 +46,8 @@ func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
 	if err != nil {
 		return nil, classify(err)
 	}
-	defer rows.Close()
-	var out []dialect.Row
-	for rows.Next() {
-		var r dialect.Row
-		if err := scanRow(rows, &r); err != nil {
-			return nil, classify(err)
-		}
-		out = append(out, r)
-	}
-	return out, classify(rows.Err())
+	out, err := dialect.ScanAll(rows, func(sc dialect.Scanner, r *dialect.Row) error { return scanRow(sc, r) })
+	return out, classify(err)
 }
 
 // VacuumBatch deletes one batch inside a short transaction that locks out
@@ -84,23 +75,15 @@ func (s *store) VacuumBatch(ctx context.Context, limit int) (n int64, err error)
 	return n, classify(tx.Commit())
 }
 
-type scanner interface{ Scan(dest ...any) error }
-
-// queryRow runs a statement that returns at most one row and scans it,
-// reporting whether there was one.
-func (s *store) queryRow(ctx context.Context, query string, scan func(scanner) error, args ...any) (bool, error) {
-	err := scan(s.db.QueryRowContext(ctx, query, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, classify(err)
-	}
-	return true, nil
+// queryRow runs a statement that returns at most one row, scanning it
+// with scan, and reports whether there was one.
+func (s *store) queryRow(ctx context.Context, query string, scan func(dialect.Scanner) error, args ...any) (bool, error) {
+	ok, err := dialect.ScanOne(s.db.QueryRowContext(ctx, query, args...), scan)
+	return ok, classify(err)
 }
 
 // scanRow reads rowColumns, after any leading extra columns.
-func scanRow(sc scanner, r *dialect.Row, extra ...any) error {
+func scanRow(sc dialect.Scanner, r *dialect.Row, extra ...any) error {
 	var remaining int64
 	dest := append(extra, &r.Name, &r.Owner, &r.Holds, &r.Fence, &r.AcquiredAt, &r.ExpiresAt, &remaining)
 	if err := sc.Scan(dest...); err != nil {

@@ -6,10 +6,10 @@ import (
 	"database/sql/driver"
 	"errors"
 
-	"github.com/golang-migrate/migrate/v4/database"
 	sqlite "modernc.org/sqlite"
 
 	"github.com/distlock/distlock/dialect"
+	"github.com/distlock/distlock/migrations"
 )
 
 // SQLite's primary result codes that mean "try again": another connection
@@ -19,16 +19,10 @@ const (
 	codeLocked = 6 // SQLITE_LOCKED and its extended codes
 )
 
-// classify maps a driver error to a dialect.Error kind.
+// classify maps a driver error (or golang-migrate's wrapping of one) to a
+// dialect.Error kind; nil stays nil.
 func classify(err error) error {
-	if err == nil {
-		return nil
-	}
-	var me database.Error // golang-migrate's error, which has no Unwrap
-	if errors.As(err, &me) && me.OrigErr != nil {
-		return dialect.Classify(kindOf(me.OrigErr), err)
-	}
-	return dialect.Classify(kindOf(err), err)
+	return dialect.Classify(kindOf(migrations.Cause(err)), err)
 }
 
 func kindOf(err error) dialect.Kind {

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
@@ -25,7 +24,7 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	if req.HeldHash != nil {
 		heldHash = req.HeldHash
 	}
-	found, err := s.queryRow(ctx, s.sql.acquire, func(sc scanner) error {
+	found, err := s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
 		return scanRow(sc, &res.Row, &res.Reentered)
 	},
 		sql.Named("name", req.Name),
@@ -40,7 +39,7 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	}
 	// Held by someone else: read for how long, so that the waiter does not
 	// sleep past the expiry. A read never waits for SQLite's write lock.
-	_, err = s.queryRow(ctx, s.sql.holder, func(sc scanner) error {
+	_, err = s.queryRow(ctx, s.sql.holder, func(sc dialect.Scanner) error {
 		return scanRow(sc, &res.Row)
 	}, sql.Named("name", req.Name))
 	return res, err
@@ -48,21 +47,21 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 
 func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (dialect.Row, bool, error) {
 	var row dialect.Row
-	ok, err := s.queryRow(ctx, s.sql.extend, func(sc scanner) error { return scanRow(sc, &row) },
+	ok, err := s.queryRow(ctx, s.sql.extend, func(sc dialect.Scanner) error { return scanRow(sc, &row) },
 		sql.Named("name", name), sql.Named("hash", tokenHash), sql.Named("ttl", ttl.Milliseconds()))
 	return row, ok, err
 }
 
 func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, bool, error) {
 	var holds int
-	ok, err := s.queryRow(ctx, s.sql.release, func(sc scanner) error { return sc.Scan(&holds) },
+	ok, err := s.queryRow(ctx, s.sql.release, func(sc dialect.Scanner) error { return sc.Scan(&holds) },
 		sql.Named("name", name), sql.Named("hash", tokenHash))
 	return holds, ok, err
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {
 	var row dialect.Row
-	ok, err := s.queryRow(ctx, s.sql.inspect, func(sc scanner) error { return scanRow(sc, &row) },
+	ok, err := s.queryRow(ctx, s.sql.inspect, func(sc dialect.Scanner) error { return scanRow(sc, &row) },
 		sql.Named("name", name))
 	return row, ok, err
 }
@@ -72,16 +71,8 @@ func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
 	if err != nil {
 		return nil, classify(err)
 	}
-	defer rows.Close()
-	var out []dialect.Row
-	for rows.Next() {
-		var r dialect.Row
-		if err := scanRow(rows, &r); err != nil {
-			return nil, classify(err)
-		}
-		out = append(out, r)
-	}
-	return out, classify(rows.Err())
+	out, err := dialect.ScanAll(rows, func(sc dialect.Scanner, r *dialect.Row) error { return scanRow(sc, r) })
+	return out, classify(err)
 }
 
 func (s *store) VacuumBatch(ctx context.Context, limit int) (int64, error) {
@@ -95,24 +86,15 @@ func (s *store) VacuumBatch(ctx context.Context, limit int) (int64, error) {
 
 func (s *store) Close() error { return nil }
 
-type scanner interface{ Scan(dest ...any) error }
-
 // queryRow runs a statement that returns at most one row, scanning it
-// with scan, and reports whether there was one. It reads the result to
-// the end, which is what completes (and commits) a write with RETURNING.
-func (s *store) queryRow(ctx context.Context, query string, scan func(scanner) error, args ...any) (bool, error) {
-	err := scan(s.db.QueryRowContext(ctx, query, args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, classify(err)
-	}
-	return true, nil
+// with scan, and reports whether there was one.
+func (s *store) queryRow(ctx context.Context, query string, scan func(dialect.Scanner) error, args ...any) (bool, error) {
+	ok, err := dialect.ScanOne(s.db.QueryRowContext(ctx, query, args...), scan)
+	return ok, classify(err)
 }
 
 // scanRow reads rowColumns, after any leading extra columns.
-func scanRow(sc scanner, r *dialect.Row, extra ...any) error {
+func scanRow(sc dialect.Scanner, r *dialect.Row, extra ...any) error {
 	var acquired, expires, remaining int64
 	dest := append(extra, &r.Name, &r.Owner, &r.Holds, &r.Fence, &acquired, &expires, &remaining)
 	if err := sc.Scan(dest...); err != nil {
