@@ -14,7 +14,8 @@
 //	                      "sqlite://locks.db" is ./locks.db (as golang-migrate reads it)
 //	sqlite3:…, file:…     aliases of sqlite:…
 //	postgres://user:pass@host:port/db?params     (also postgresql://), handed to
-//	                      pgx unchanged; several hosts ("h1,h2:5433") work
+//	                      pgx as written (the scheme lower-cased) and read as pgx
+//	                      and libpq read it: several hosts ("h1,[::1]:5433") work
 //	mysql://user:pass@host:port/db?params        (also mariadb://), converted to
 //	                      go-sql-driver/mysql's "user:pass@tcp(host:port)/db?params"
 //	                      with parseTime=true; ?socket=/path connects through a
@@ -27,8 +28,8 @@
 // missing MySQL host to 127.0.0.1.
 //
 // A DSN prints (String, Redacted, %v, %+v, %#v, log/slog) without its
-// password, and Parse's errors never quote the input, so neither can leak
-// it into a log.
+// password, and Parse's errors quote nothing of the input but its scheme,
+// so neither can leak the password into a log.
 package dsn
 
 import (

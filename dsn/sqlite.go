@@ -21,11 +21,15 @@ func parseSQLite(rest string) (DSN, error) {
 	case path == ":memory:" || strings.HasPrefix(path, "file::memory:"):
 		return DSN{}, fmt.Errorf("dsn: an in-memory SQLite database cannot be shared; give a file path")
 	}
+	redacted := "sqlite:" + path
+	if strings.HasPrefix(path, "//") {
+		redacted = "sqlite://" + path // so that it parses back to path
+	}
 	return DSN{
 		Dialect:    SQLite,
 		DriverName: sqlite.DriverName,
 		DriverDSN:  sqlite.DSN(path),
 		Path:       path,
-		redacted:   "sqlite:" + path,
+		redacted:   redacted,
 	}, nil
 }

@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/distlock/distlock/dialect"
+	"github.com/distlock/distlock/distlock"
+	"github.com/distlock/distlock/dsn"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+const usage = `Usage: distlock-vacuum [flags]
+
+Deletes the rows of expired and released distlock locks, never a held one, in
+short batches so that nobody waits behind it, and prints one line:
+
+  removed 12 expired locks in 3.4ms
+
+The database is --dsn, else $DISTLOCK_DSN, else $DATABASE_URL, else the SQLite
+file the distlock command uses by default. On SQLite the table is created if
+needed; on PostgreSQL and MySQL run "distlock migrate" once first.
+
+Flags:
+`
+
+const exitHelp = `
+Exit codes: 0 success, 1 error (one line on stderr naming the database's host,
+never its password), 2 usage error.
+`
+
+// options are the command line of distlock-vacuum.
+type options struct {
+	dsn     string
+	table   string
+	batch   int
+	quiet   bool
+	json    bool
+	timeout time.Duration
+	verbose bool
+}
+
+// result is the line --json prints.
+type result struct {
+	Removed int64   `json:"removed"`
+	Seconds float64 `json:"seconds"`
+	Table   string  `json:"table"`
+	Dialect string  `json:"dialect"`
+	Host    string  `json:"host,omitempty"`
+}
+
+// run runs distlock-vacuum with args and returns its exit code; main is
+// os.Exit(run(…)).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	var o options
+	fs := flag.NewFlagSet("distlock-vacuum", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&o.dsn, "dsn", "", "database `DSN`: sqlite:PATH, postgres://… or mysql://… (default $DISTLOCK_DSN, else $DATABASE_URL)")
+	fs.StringVar(&o.table, "table", "", "lock `TABLE` (default distlock)")
+	fs.IntVar(&o.batch, "batch", 0, "delete at most `N` rows per statement (default 1000)")
+	fs.BoolVar(&o.quiet, "quiet", false, "print nothing on success")
+	fs.BoolVar(&o.json, "json", false, "print the result, or the error, as one JSON object")
+	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "give up after `DURATION`")
+	fs.BoolVar(&o.verbose, "v", false, "log what happens to stderr")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(stdout, usage)
+			fs.SetOutput(stdout)
+			fs.PrintDefaults()
+			fmt.Fprint(stdout, exitHelp)
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "distlock-vacuum: %v (see distlock-vacuum --help)\n", err)
+		return exitUsage
+	}
+	switch {
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "distlock-vacuum: unexpected argument %q (see distlock-vacuum --help)\n", fs.Arg(0))
+		return exitUsage
+	case o.batch < 0 || o.timeout <= 0:
+		fmt.Fprintln(stderr, "distlock-vacuum: --batch must not be negative, --timeout must be positive (see distlock-vacuum --help)")
+		return exitUsage
+	}
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	res, d, err := vacuum(ctx, o, stderr, getenv)
+	if err != nil {
+		code := exitError
+		var pe *parseError
+		if errors.As(err, &pe) {
+			code = exitUsage
+		}
+		table := o.table
+		if table == "" {
+			table = dialect.DefaultTable
+		}
+		report(stderr, o.json, d, table, err)
+		return code
+	}
+	switch {
+	case o.quiet:
+	case o.json:
+		json.NewEncoder(stdout).Encode(res)
+	default:
+		fmt.Fprintf(stdout, "removed %d expired locks in %s\n", res.Removed, fmtElapsed(time.Duration(res.Seconds*float64(time.Second))))
+	}
+	return exitOK
+}
+
+// parseError is a DSN that does not parse: a usage error.
+type parseError struct{ err error }
+
+func (e *parseError) Error() string { return e.err.Error() }
+
+// vacuum opens the database and vacuums the table. d is the parsed DSN,
+// for messages, once known.
+func vacuum(ctx context.Context, o options, stderr io.Writer, getenv func(string) string) (res result, d *dsn.DSN, err error) {
+	s, err := dsn.Lookup(o.dsn, getenv)
+	if err != nil {
+		return res, nil, err
+	}
+	parsed, err := dsn.Parse(s)
+	if err != nil {
+		return res, nil, &parseError{err}
+	}
+	d = &parsed
+	cfg := distlock.Config{Table: o.table, VacuumBatch: o.batch}
+	if o.verbose {
+		cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	m, err := dsn.OpenModule(s, cfg)
+	if err != nil {
+		return res, d, err
+	}
+	defer m.Close()
+	if d.Dialect == dsn.SQLite {
+		if err := m.Migrate(ctx); err != nil {
+			return res, d, fmt.Errorf("creating the lock table: %w", err)
+		}
+	}
+	start := time.Now()
+	n, err := m.Vacuum(ctx)
+	res = result{Removed: n, Seconds: time.Since(start).Seconds(), Table: m.Config().Table, Dialect: d.Dialect, Host: d.Host}
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w after removing %d rows: %w", context.Cause(ctx), n, err)
+	}
+	return res, d, err
+}
+
+// report prints err as one line on stderr, naming the database and
+// without its password: text, or JSON with --json.
+func report(stderr io.Writer, asJSON bool, d *dsn.DSN, table string, err error) {
+	msg := oneLine(err)
+	if d != nil {
+		if missingTable(err, table) {
+			msg = fmt.Sprintf("table %q does not exist; create it with \"distlock migrate\"", table)
+		}
+		msg = d.Scrub(d.Target() + ": " + msg)
+	}
+	if asJSON {
+		e := struct {
+			Error   string `json:"error"`
+			Dialect string `json:"dialect,omitempty"`
+			Host    string `json:"host,omitempty"`
+		}{Error: msg}
+		if d != nil {
+			e.Dialect, e.Host = d.Dialect, d.Host
+		}
+		json.NewEncoder(stderr).Encode(e)
+		return
+	}
+	fmt.Fprintln(stderr, "distlock-vacuum: "+msg)
+}
+
+// oneLine renders err on one line, without the "distlock: " and "dsn: "
+// prefixes of the library's messages.
+func oneLine(err error) string {
+	var out []string
+	for p := range strings.SplitSeq(err.Error(), "\n") {
+		p = strings.TrimPrefix(strings.ReplaceAll(p, "distlock: ", ""), "dsn: ")
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, joinLines(out))
+}
+
+// fmtElapsed formats a short duration with 3 or 4 significant digits:
+// "845µs", "12.3ms", "1.234s".
+func fmtElapsed(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
+}
+
+// joinLines joins the lines of a message with "; ", or with a space after
+// a line that ends with a colon (pgx puts each host's error on a line of
+// its own after "failed to connect to …:").
+func joinLines(lines []string) string {
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			if strings.HasSuffix(lines[i-1], ":") {
+				b.WriteString(" ")
+			} else {
+				b.WriteString("; ")
+			}
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// missingTable recognises the databases' errors for a lock table, or its
+// companion table_meta, that does not exist.
+func missingTable(err error, table string) bool {
+	msg := strings.ToLower(err.Error())
+	for _, t := range []string{table, table + "_meta"} {
+		if strings.Contains(msg, "no such table: "+t) || // SQLite
+			strings.Contains(msg, `relation "`+t+`" does not exist`) || // PostgreSQL
+			strings.Contains(msg, "."+t+"' doesn't exist") { // MySQL, MariaDB
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/distlock/distlock/distlock"
+)
+
+var lineRE = regexp.MustCompile(`^removed ([0-9]+) expired locks in [0-9.]+(µs|ms|s)\n$`)
+
+func TestVacuum(t *testing.T) {
+	t.Parallel()
+	forEachDatabase(t, func(t *testing.T, db *database) {
+		db.expired(t, 5)
+		r := vacuumBin(t, nil, db.args("--batch", "2")...)
+		if r.code != 0 || r.stderr != "" || !lineRE.MatchString(r.stdout) || lineRE.FindStringSubmatch(r.stdout)[1] != "5" {
+			t.Fatalf("%v; want removed 5", r)
+		}
+		if _, err := db.mod.Inspect(context.Background(), "live"); err != nil {
+			t.Errorf("the held lock: %v", err)
+		}
+
+		db.expired(t, 2)
+		r = vacuumBin(t, nil, db.args("--json")...)
+		var res result
+		if err := json.Unmarshal([]byte(r.stdout), &res); err != nil || r.code != 0 || !oneLineOn(r.stdout) {
+			t.Fatalf("--json: %v (%v)", r, err)
+		}
+		if res.Removed != 2 || res.Table != db.table || res.Dialect != db.name || res.Seconds <= 0 {
+			t.Errorf("--json = %+v", res)
+		}
+
+		db.expired(t, 1)
+		if r := vacuumBin(t, nil, db.args("--quiet")...); r.code != 0 || r.stdout != "" || r.stderr != "" {
+			t.Errorf("--quiet: %v", r)
+		}
+		if _, err := db.mod.Inspect(context.Background(), "old-0"); !errors.Is(err, distlock.ErrNotHeld) {
+			t.Errorf("old-0 after --quiet: %v", err)
+		}
+	})
+}
+
+func TestVacuumEnvironment(t *testing.T) {
+	t.Parallel()
+	a, b := newDatabase(t, "sqlite"), newDatabase(t, "sqlite")
+	a.expired(t, 1)
+	b.expired(t, 2)
+	for _, tc := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"DISTLOCK_DSN wins", []string{"DISTLOCK_DSN=" + a.dsn, "DATABASE_URL=" + b.dsn}, "1"},
+		{"DATABASE_URL", []string{"DATABASE_URL=" + b.dsn}, "2"},
+	} {
+		r := vacuumBin(t, tc.env)
+		if m := lineRE.FindStringSubmatch(r.stdout); r.code != 0 || m == nil || m[1] != tc.want {
+			t.Errorf("%s: %v, want removed %s", tc.name, r, tc.want)
+		}
+	}
+	// Without any, the distlock command's default SQLite file.
+	state := filepath.Join(t.TempDir(), "state")
+	if r := vacuumBin(t, []string{"XDG_STATE_HOME=" + state}); r.code != 0 || !lineRE.MatchString(r.stdout) {
+		t.Errorf("default database: %v", r)
+	}
+}
+
+func TestVacuumErrors(t *testing.T) {
+	t.Parallel()
+	sqlite := "sqlite:" + filepath.Join(t.TempDir(), "l.db")
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--bogus"}, 2, "distlock-vacuum: flag provided but not defined: -bogus"},
+		{[]string{"--dsn", sqlite, "extra"}, 2, `distlock-vacuum: unexpected argument "extra"`},
+		{[]string{"--dsn", sqlite, "--batch", "-1"}, 2, "--batch must not be negative"},
+		{[]string{"--dsn", "redis://u:secret@host/0"}, 2, `distlock-vacuum: unknown scheme "redis"`},
+		{[]string{"--dsn", sqlite, "--table", "Bad"}, 1, "invalid table name"},
+		{[]string{"--dsn", "sqlite:" + filepath.Join(t.TempDir(), "no", "such", "dir", "l.db")}, 1, "distlock-vacuum: sqlite file "},
+	} {
+		r := vacuumBin(t, nil, tc.args...)
+		if r.code != tc.code || r.stdout != "" || !strings.Contains(r.stderr, tc.want) || !oneLineOn(r.stderr) {
+			t.Errorf("%q: %v; want exit %d and %q", tc.args, r, tc.code, tc.want)
+		}
+		if strings.Contains(r.stderr, "secret") {
+			t.Errorf("%q: %v leaks the password", tc.args, r)
+		}
+	}
+	r := vacuumBin(t, nil, "--help")
+	if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "Usage: distlock-vacuum") || !strings.Contains(r.stdout, "-batch N") ||
+		!strings.Contains(r.stdout, "Exit codes") {
+		t.Errorf("--help: %v", r)
+	}
+}
+
+// TestVacuumServerDown: the error names the host and never the password,
+// in text and in JSON.
+func TestVacuumServerDown(t *testing.T) {
+	t.Parallel()
+	for _, d := range []string{
+		"postgres://u:secret@127.0.0.1:1/db",
+		"postgres://u@127.0.0.1:1/db?password=secret&connect_timeout=5",
+		"mysql://u:secret@127.0.0.1:1/db?timeout=5s",
+	} {
+		for _, asJSON := range []bool{false, true} {
+			args := []string{"--dsn", d, "--timeout", "10s"}
+			if asJSON {
+				args = append(args, "--json")
+			}
+			r := vacuumBin(t, nil, args...)
+			if r.code != 1 || r.stdout != "" || !oneLineOn(r.stderr) || !strings.Contains(r.stderr, "127.0.0.1:1") || strings.Contains(r.stderr, "secret") {
+				t.Errorf("%s (json %v): %v; want exit 1 and one line naming 127.0.0.1:1, not the password", d, asJSON, r)
+			}
+			if asJSON {
+				var e struct{ Error, Host string }
+				if err := json.Unmarshal([]byte(r.stderr), &e); err != nil || e.Host != "127.0.0.1:1" || e.Error == "" {
+					t.Errorf("--json error %q: %+v, %v", r.stderr, e, err)
+				}
+			} else if !strings.HasPrefix(r.stderr, "distlock-vacuum: ") {
+				t.Errorf("stderr %q", r.stderr)
+			}
+		}
+	}
+}

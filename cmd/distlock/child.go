@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// runChild runs argv with the app's standard streams and environment
+// (plus env) until it exits, and returns its exit status: 128+N if signal
+// N killed it, as shells report it. If ctx ends first (the lock is lost),
+// it sends CMD SIGTERM, then SIGKILL after killAfter, and returns
+// context.Cause(ctx) once CMD is gone.
+func (a *app) runChild(ctx context.Context, fwd *forwarder, argv, env []string, killAfter time.Duration) (int, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdin, a.stdout, a.stderr
+	cmd.Env = append(slices.Clip(a.env), env...)
+	// A terminal's job control needs CMD in distlock's process group;
+	// elsewhere (cron, scripts) a group of its own lets signals reach the
+	// children of CMD as well.
+	group := !isTerminal(a.stdin)
+	cmd.SysProcAttr = sysProcAttr(group)
+	// If CMD exits while children of its own keep stdout open, stop
+	// waiting for them.
+	cmd.WaitDelay = time.Second
+
+	if err := fwd.begin(); err != nil {
+		return 0, err // interrupted before CMD started
+	}
+	started := make(chan error, 1)
+	done := make(chan error, 1)
+	go func() {
+		// The kernel sends the parent-death signal when the thread that
+		// started CMD exits, not the process: keep this thread, locked,
+		// until CMD has been reaped.
+		runtime.LockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		done <- cmd.Wait()
+	}()
+	if err := <-started; err != nil {
+		fwd.started(nil)
+		return 0, startError(argv[0], err)
+	}
+	p := &proc{p: cmd.Process, group: group}
+	fwd.started(p)
+	defer fwd.started(nil)
+
+	select {
+	case err := <-done:
+		return exitStatus(cmd.ProcessState, err), nil
+	case <-ctx.Done():
+	}
+	p.signal(syscall.SIGTERM)
+	t := time.NewTimer(killAfter)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		p.signal(syscall.SIGKILL)
+		<-done
+	}
+	return 0, context.Cause(ctx)
+}
+
+// startError gives a CMD that could not be started the shells' exit
+// codes: 127 if it was not found, else 126.
+func startError(name string, err error) error {
+	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+		return withCode(exitNotFound, fmt.Errorf("%s: command not found", name))
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return withCode(exitCannotExec, fmt.Errorf("cannot run %s: %v", name, err))
+}
+
+// exitStatus returns the exit status of a process as a shell reports it.
+func exitStatus(ps *os.ProcessState, waitErr error) int {
+	if ps == nil {
+		return exitError
+	}
+	if n, ok := signalled(ps); ok {
+		return 128 + n
+	}
+	if code := ps.ExitCode(); code >= 0 {
+		return code
+	}
+	return exitError
+}
+
+// proc is a running CMD, or its process group.
+type proc struct {
+	p     *os.Process
+	group bool
+}
+
+// forwarder relays signals: before CMD starts they cancel the wait for
+// the lock; while CMD starts they are held back; then they go to CMD.
+type forwarder struct {
+	ch        chan os.Signal
+	cancel    context.CancelCauseFunc
+	done      chan struct{}
+	stopOnce  sync.Once
+	loopEnded chan struct{}
+
+	mu       sync.Mutex
+	proc     *proc       // CMD, while it runs
+	starting bool        // CMD is being started
+	pending  []os.Signal // received while starting
+	first    os.Signal   // the signal that ended the wait
+}
+
+func newForwarder(cancel context.CancelCauseFunc) *forwarder {
+	f := &forwarder{
+		ch: make(chan os.Signal, 8), cancel: cancel,
+		done: make(chan struct{}), loopEnded: make(chan struct{}),
+	}
+	signal.Notify(f.ch, forwardedSignals...)
+	go f.loop()
+	return f
+}
+
+func (f *forwarder) loop() {
+	defer close(f.loopEnded)
+	for {
+		select {
+		case s := <-f.ch:
+			f.handle(s)
+		case <-f.done:
+			return
+		}
+	}
+}
+
+func (f *forwarder) handle(s os.Signal) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case f.proc != nil:
+		f.proc.signal(s)
+	case f.starting:
+		f.pending = append(f.pending, s)
+	case f.first == nil && slices.Contains(interruptSignals, s):
+		f.first = s
+		f.cancel(interrupted{s})
+	}
+}
+
+// begin reports, as an error, a signal that came before CMD could start;
+// otherwise signals are held back until started.
+func (f *forwarder) begin() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.first != nil {
+		return interrupted{f.first}
+	}
+	f.starting = true
+	return nil
+}
+
+// started sends CMD (nil once it has exited, or if it could not start)
+// the signals held back, and the later ones.
+func (f *forwarder) started(p *proc) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.proc, f.starting = p, false
+	if p != nil {
+		for _, s := range f.pending {
+			p.signal(s)
+		}
+	}
+	f.pending = nil
+}
+
+// stop restores the default handling of the signals.
+func (f *forwarder) stop() {
+	f.stopOnce.Do(func() {
+		signal.Stop(f.ch)
+		close(f.done)
+		<-f.loopEnded
+	})
+}

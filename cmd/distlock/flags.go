@@ -1,0 +1,137 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/distlock/distlock/distlock"
+)
+
+// globals are the flags every command takes; they may also come before
+// the command ("distlock --dsn … ls").
+type globals struct {
+	dsn     string
+	table   string
+	maxTime maxTimeValue
+	owner   string
+	verbose bool
+}
+
+// register adds the global flags to fs, with g's current values as
+// defaults.
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.dsn, "dsn", g.dsn, "database `DSN`: sqlite:PATH, postgres://… or mysql://…\n(default $DISTLOCK_DSN, else $DATABASE_URL, else an SQLite file in ~/.local/state/distlock)")
+	fs.StringVar(&g.table, "table", g.table, "lock `TABLE` (default distlock)")
+	fs.Var(&g.maxTime, "maxtime", "lifetime of an acquisition without extend: `DURATION` such as 90s, \"30 seconds\", 2h, 1d (default 1m)")
+	fs.StringVar(&g.owner, "owner", g.owner, "holder `LABEL` shown by ls (default HOST:PID)")
+	fs.BoolVar(&g.verbose, "v", g.verbose, "log what happens to stderr")
+}
+
+// maxTimeValue is a flag parsed by distlock.ParseMaxTime.
+type maxTimeValue time.Duration
+
+func (v *maxTimeValue) String() string {
+	if v == nil || *v == 0 {
+		return ""
+	}
+	return time.Duration(*v).String()
+}
+
+func (v *maxTimeValue) Set(s string) error {
+	d, err := distlock.ParseMaxTime(s)
+	if err != nil {
+		return errors.New("want a duration such as 90s, \"30 seconds\", 2h or 1d")
+	}
+	if d == 0 {
+		return errors.New("must be more than 0")
+	}
+	*v = maxTimeValue(d)
+	return nil
+}
+
+// forever is the --wait value "wait as long as it takes".
+const forever = time.Duration(-1)
+
+// waitValue is --wait: 0 (try once), a duration, or forever (the
+// default).
+type waitValue time.Duration
+
+func (v *waitValue) String() string {
+	if v == nil || time.Duration(*v) == forever {
+		return "forever"
+	}
+	return time.Duration(*v).String()
+}
+
+func (v *waitValue) Set(s string) error {
+	switch strings.TrimSpace(s) {
+	case "0":
+		*v = 0
+		return nil
+	case "forever", "inf", "infinity":
+		*v = waitValue(forever)
+		return nil
+	}
+	d, err := distlock.ParseMaxTime(s)
+	if err != nil {
+		return errors.New("want 0, forever, or a duration such as 30s or \"5 minutes\"")
+	}
+	*v = waitValue(d)
+	return nil
+}
+
+// parseFlags parses args with fs, letting flags and positional arguments
+// mix ("release NAME --dsn X"); "--" ends the flags. It returns the
+// positional arguments, flag.ErrHelp for -h/--help, or a usage error.
+func parseFlags(cmd string, fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, usagef(cmd, "%s", err)
+		}
+		rest := fs.Args()
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// printDefaults writes fs's flags, as flag.PrintDefaults does, to w.
+func printDefaults(w io.Writer, fs *flag.FlagSet) {
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// wantArgs checks the number of positional arguments.
+func wantArgs(cmd string, args []string, min, max int, names string) error {
+	switch {
+	case len(args) < min:
+		return usagef(cmd, "missing %s", names)
+	case len(args) > max:
+		return usagef(cmd, "unexpected argument %q", args[max])
+	}
+	return nil
+}
+
+// checkName validates a lock name given on the command line.
+func checkName(cmd, name string) error {
+	if err := distlock.ValidName(name); err != nil {
+		return usagef(cmd, "invalid lock name %q: 1 to %d bytes of UTF-8 without NUL", name, distlock.MaxNameLen)
+	}
+	return nil
+}
+
+// timeOf converts a --maxtime value.
+func timeOf(v maxTimeValue) time.Duration { return time.Duration(v) }

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLs(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b *backend) {
+		if out := b.mustRun(t, "ls"); out != "NAME  OWNER  HOLDS  FENCE  EXPIRES IN\n" {
+			t.Errorf("ls of no locks = %q", out)
+		}
+		tokA := b.acquire(t, "--owner", "web1:42", "--maxtime", "1h", "alpha")
+		tokB := b.acquire(t, "--owner", "cron job", "--maxtime", "90s", "beta\tgamma")
+		out := b.mustRun(t, "ls")
+		lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+		if len(lines) != 3 {
+			t.Fatalf("ls = %q, want a header and 2 locks", out)
+		}
+		for i, re := range []string{
+			`^NAME +OWNER +HOLDS +FENCE +EXPIRES IN$`,
+			`^alpha +web1:42 +1 +[0-9]+ +(59m[0-9]+s|1h0m0s)$`,
+			`^"beta\\tgamma" +"cron job" +1 +[0-9]+ +1m[0-9]+s$`,
+		} {
+			if !regexp.MustCompile(re).MatchString(lines[i]) {
+				t.Errorf("line %d %q does not match %s", i, lines[i], re)
+			}
+		}
+		// Aligned: every line has its EXPIRES IN in the same column.
+		col := strings.Index(lines[0], "EXPIRES IN")
+		for _, l := range lines[1:] {
+			if len(l) < col || l[col-1] != ' ' || l[col] == ' ' {
+				t.Errorf("line %q is not aligned with the header", l)
+			}
+		}
+
+		entries := parseLs(t, b.mustRun(t, "ls", "--json"))
+		a, ok := entries["alpha"]
+		if !ok || a.Owner != "web1:42" || a.Holds != 1 || a.Fence < 1 || a.ExpiresIn < 3500 || a.ExpiresIn > 3600 {
+			t.Errorf("ls --json alpha = %+v", a)
+		}
+		if d := a.ExpiresAt.Sub(a.AcquiredAt); d < time.Hour-time.Second || d > time.Hour+time.Second {
+			t.Errorf("alpha acquired %v, expires %v", a.AcquiredAt, a.ExpiresAt)
+		}
+		if _, ok := entries["beta\tgamma"]; !ok || len(entries) != 2 {
+			t.Errorf("ls --json = %+v", entries)
+		}
+		all := out + b.mustRun(t, "ls", "--json")
+		if strings.Contains(all, string(tokA)) || strings.Contains(all, string(tokB)) || strings.Contains(all, "dl1_") {
+			t.Error("ls shows a token")
+		}
+	})
+}
+
+func TestPrintable(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"deploy": "deploy", "a:b/c": "a:b/c", "": `""`, "a b": `"a b"`, "a\tb": `"a\tb"`,
+		"\x1b[31mred": `"\x1b[31mred"`, `q"uote`: `"q\"uote"`, "naïve": "naïve",
+	} {
+		if got := printable(in); got != want {
+			t.Errorf("printable(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestFmtDurations(t *testing.T) {
+	t.Parallel()
+	for d, want := range map[time.Duration]string{
+		-time.Second: "0s", 0: "0s", 41234 * time.Millisecond: "41.2s", 12*time.Minute + 5400*time.Millisecond: "12m5s",
+		time.Hour: "1h0m0s",
+	} {
+		if got := fmtRemaining(d); got != want {
+			t.Errorf("fmtRemaining(%v) = %q, want %q", d, got, want)
+		}
+	}
+	for d, want := range map[time.Duration]string{
+		845 * time.Microsecond: "845µs", 12345 * time.Microsecond: "12.3ms", 1234567 * time.Microsecond: "1.235s",
+	} {
+		if got := fmtElapsed(d); got != want {
+			t.Errorf("fmtElapsed(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/distlock/distlock/dialect"
+	"github.com/distlock/distlock/distlock"
+	"github.com/distlock/distlock/dsn"
+)
+
+// open opens the lock table for a command: the database from --dsn,
+// $DISTLOCK_DSN, $DATABASE_URL or the default SQLite file, and a Module
+// configured by cfg and the global flags (which win). On SQLite it creates or upgrades the table, which is
+// cheap and idempotent; on servers that is "distlock migrate"'s job.
+func (a *app) open(ctx context.Context, cl *cmdline, cfg distlock.Config) (*dsn.Module, error) {
+	s, err := dsn.Lookup(cl.g.dsn, a.getenv)
+	if err != nil {
+		return nil, err
+	}
+	d, err := dsn.Parse(s)
+	if err != nil {
+		return nil, usagef(cl.cmd.name, "%s", oneLine(err))
+	}
+	a.db = &d
+	a.table = cl.g.table
+	if a.table == "" {
+		a.table = dialect.DefaultTable
+	}
+	if cl.g.owner != "" {
+		cfg.Owner = cl.g.owner
+	}
+	cfg.MaxTime = timeOf(cl.g.maxTime)
+	cfg.Table = cl.g.table
+	cfg.Logger = a.logger(&cl.g)
+	m, err := dsn.OpenModule(s, cfg)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case d.Dialect == dsn.SQLite && cl.cmd.name != "migrate":
+		if err := m.Migrate(ctx); err != nil {
+			m.Close()
+			return nil, fmt.Errorf("creating the lock table: %w", err)
+		}
+	case d.Dialect != dsn.SQLite:
+		// Fail at once on a server that cannot be reached, rather than
+		// have a waiting acquire retry it silently, forever.
+		pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+		err := m.DB.PingContext(pctx)
+		cancel()
+		if err != nil {
+			m.Close()
+			return nil, fmt.Errorf("connecting: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// pingTimeout bounds the first connection to a server.
+const pingTimeout = 30 * time.Second

@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/distlock/distlock/distlock"
+)
+
+var runCommand = &command{
+	name:     "run",
+	synopsis: "run [flags] NAME [--] CMD [ARGS…]",
+	summary:  "run CMD while holding the lock NAME",
+	help: `
+Waits for the lock NAME (as long as --wait allows), runs CMD with its
+arguments while holding it, keeps it alive meanwhile (extending it every third
+of --maxtime), releases it when CMD exits, and exits with CMD's status.
+
+  distlock run nightly-report -- ./report.sh
+  distlock run --wait 0 cleanup -- /usr/local/bin/cleanup.sh   # skip if running
+
+If the lock is lost while CMD runs (it could not be extended before it
+expired, e.g. because the database was unreachable), CMD gets SIGTERM, then
+SIGKILL after --kill-after, and distlock exits 5. SIGINT, SIGTERM, SIGHUP,
+SIGQUIT, SIGUSR1 and SIGUSR2 are passed on to CMD; SIGINT, SIGTERM, SIGHUP
+and SIGQUIT received while waiting for the lock end the wait. Unless stdin is a
+terminal, CMD runs in a process group of its own, and signals go to the whole
+group, so that the children of a shell script stop too. If distlock itself is
+killed, CMD is killed as well (Linux), since the lock will expire under it.
+
+CMD finds the lock's name and fencing token in $DISTLOCK_NAME and
+$DISTLOCK_FENCE (the fence grows with every new acquisition; hand it to
+storage that can reject stale writers).
+
+Flags go before NAME, or between NAME and "--".
+`,
+	run: cmdRun,
+}
+
+func cmdRun(ctx context.Context, a *app, cl *cmdline, args []string) error {
+	wait := waitValue(forever)
+	fs := cl.flags()
+	fs.Var(&wait, "wait", "how long to wait for the lock: a `DURATION`, 0 to try once, or forever")
+	killAfter := fs.Duration("kill-after", 10*time.Second, "if the lock is lost, SIGKILL CMD `DURATION` after SIGTERM")
+	name, argv, err := a.parseRun(cl, args)
+	if err != nil {
+		return err
+	}
+	if *killAfter < 0 {
+		return usagef(cl.cmd.name, "--kill-after must not be negative")
+	}
+
+	// Until CMD starts, a signal cancels wctx: the wait for the lock, or
+	// the start of CMD. Afterwards signals go to CMD.
+	wctx, cancelWait := context.WithCancelCause(ctx)
+	defer cancelWait(nil)
+	fwd := newForwarder(cancelWait)
+	defer fwd.stop()
+
+	m, err := a.open(wctx, cl, distlock.Config{})
+	if err != nil {
+		return interruptedOr(wctx, err)
+	}
+	defer m.Close()
+	log := m.Config().Logger
+	lock := m.Get(name)
+	if err := take(wctx, m, lock, time.Duration(wait)); err != nil {
+		return err
+	}
+	log.Debug("distlock: acquired", "name", name, "fence", lock.Fence())
+
+	// Do keeps the lock alive while CMD runs and releases it after. It
+	// acquires the lock first, which for this handle, holding it already,
+	// is a re-entry: drop that second hold at once, so that Do's release
+	// frees the lock.
+	ran := false
+	var status int
+	err = lock.Do(ctx, func(ctx context.Context) error {
+		ran = true
+		if err := lock.Release(ctx); err != nil {
+			return err
+		}
+		var err error
+		status, err = a.runChild(ctx, fwd, argv, []string{
+			"DISTLOCK_NAME=" + name,
+			"DISTLOCK_FENCE=" + strconv.FormatInt(lock.Fence(), 10),
+		}, *killAfter)
+		return err
+	})
+	if !ran { // Do could not re-enter: release the hold take got
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		return errors.Join(err, lock.Release(rctx))
+	}
+	log.Debug("distlock: released", "name", name, "status", status, "err", err)
+	switch {
+	case errors.Is(err, distlock.ErrLost):
+		return withCode(exitLost, fmt.Errorf("lock %q lost while %s was running", name, argv[0]))
+	case err != nil && status > 0:
+		return withCode(status, err) // CMD failed and so did the release
+	case err != nil:
+		return err
+	case status != 0:
+		return withCode(status, nil)
+	}
+	return nil
+}
+
+// parseRun parses "[flags] NAME [flags --] [--] CMD [ARGS…]".
+func (a *app) parseRun(cl *cmdline, args []string) (name string, argv []string, err error) {
+	parse := func(args []string) error {
+		err := cl.fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			a.cmdUsage(a.stdout, cl)
+			return errHelp
+		}
+		if err != nil {
+			return usagef(cl.cmd.name, "%s", err)
+		}
+		return nil
+	}
+	if err := parse(args); err != nil {
+		return "", nil, err
+	}
+	rest := cl.fs.Args()
+	if len(rest) == 0 {
+		return "", nil, usagef(cl.cmd.name, "missing NAME and CMD")
+	}
+	name, rest = rest[0], rest[1:]
+	if err := checkName(cl.cmd.name, name); err != nil {
+		return "", nil, err
+	}
+	if len(rest) > 0 && rest[0] != "--" && strings.HasPrefix(rest[0], "-") {
+		end := slices.Index(rest, "--")
+		if end < 0 {
+			return "", nil, usagef(cl.cmd.name, "flags after NAME must be followed by -- CMD")
+		}
+		if err := parse(rest[:end]); err != nil {
+			return "", nil, err
+		}
+		if cl.fs.NArg() > 0 {
+			return "", nil, usagef(cl.cmd.name, "unexpected argument %q before --", cl.fs.Arg(0))
+		}
+		rest = rest[end:]
+	}
+	if len(rest) > 0 && rest[0] == "--" {
+		rest = rest[1:]
+	}
+	if len(rest) == 0 {
+		return "", nil, usagef(cl.cmd.name, "missing CMD")
+	}
+	return name, rest, nil
+}
+
+// interruptedOr returns the signal that cancelled ctx, if one did, else
+// err.
+func interruptedOr(ctx context.Context, err error) error {
+	var in interrupted
+	if errors.As(context.Cause(ctx), &in) {
+		return in
+	}
+	return err
+}

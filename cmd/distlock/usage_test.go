@@ -1,0 +1,206 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/distlock/distlock/distlock"
+	"github.com/distlock/distlock/dsn"
+)
+
+// runInProcess runs the command in this process, as main would.
+func runInProcess(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, strings.NewReader(stdin), &out, &errOut, env)
+	return result{code: code, stdout: out.String(), stderr: errOut.String()}
+}
+
+func TestUsageErrors(t *testing.T) {
+	t.Parallel()
+	env := []string{"HOME=" + t.TempDir(), "DISTLOCK_DSN=sqlite:" + filepath.Join(t.TempDir(), "l.db")}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "distlock: missing command (see distlock --help)"},
+		{[]string{"frobnicate"}, `distlock: unknown command "frobnicate" (see distlock --help)`},
+		{[]string{"--bogus", "ls"}, "distlock: flag provided but not defined: -bogus (see distlock --help)"},
+		{[]string{"ls", "--bogus"}, "distlock ls: flag provided but not defined: -bogus (see distlock ls --help)"},
+		{[]string{"ls", "extra"}, `distlock ls: unexpected argument "extra"`},
+		{[]string{"run"}, "distlock run: missing NAME and CMD"},
+		{[]string{"run", "x"}, "distlock run: missing CMD"},
+		{[]string{"run", "x", "--"}, "distlock run: missing CMD"},
+		{[]string{"run", "x", "--wait", "0", "true"}, "distlock run: flags after NAME must be followed by -- CMD"},
+		{[]string{"run", "x", "--wait", "0", "y", "--", "true"}, `distlock run: unexpected argument "y" before --`},
+		{[]string{"run", "--wait", "soon", "x", "--", "true"}, `distlock run: invalid value "soon" for flag -wait`},
+		{[]string{"run", "--maxtime", "0s", "x", "--", "true"}, `invalid value "0s" for flag -maxtime: must be more than 0`},
+		{[]string{"run", "--maxtime", "5", "x", "--", "true"}, `invalid value "5" for flag -maxtime`},
+		{[]string{"run", "--kill-after", "-1s", "x", "--", "true"}, "--kill-after must not be negative"},
+		{[]string{"run", "", "--", "true"}, `distlock run: invalid lock name ""`},
+		{[]string{"acquire"}, "distlock acquire: missing NAME"},
+		{[]string{"acquire", "a", "b"}, `distlock acquire: unexpected argument "b"`},
+		{[]string{"acquire", string(make([]byte, 300))}, "invalid lock name"},
+		{[]string{"release"}, "distlock release: missing NAME"},
+		{[]string{"extend", "a", "b", "c"}, `unexpected argument "c"`},
+		{[]string{"vacuum", "--batch", "-1"}, "--batch must not be negative"},
+		{[]string{"--dsn", "redis://u:secret@h", "ls"}, `distlock ls: unknown scheme "redis"`},
+		{[]string{"--dsn", "sqlite:x.db?mode=ro", "ls"}, "distlock ls: sqlite DSN with parameters"},
+		{[]string{"--table", "Bad-Name", "ls"}, "invalid table name"},
+	} {
+		r := runInProcess(t, env, "", tc.args...)
+		wantCode := exitUsage
+		if strings.Contains(tc.want, "invalid table") {
+			wantCode = exitError // a Config error
+		}
+		if r.code != wantCode || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 || r.stdout != "" {
+			t.Errorf("distlock %q: exit %d, stdout %q, stderr %q; want %d and %q", tc.args, r.code, r.stdout, r.stderr, wantCode, tc.want)
+		}
+		if strings.Contains(r.stderr, "secret") {
+			t.Errorf("distlock %q: stderr %q leaks the password", tc.args, r.stderr)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
+		r := runInProcess(t, nil, "", args...)
+		if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, "Usage: distlock [flags] COMMAND") ||
+			!strings.Contains(r.stdout, "Exit codes:") || !strings.Contains(r.stdout, "-dsn DSN") {
+			t.Errorf("distlock %q: exit %d, stderr %q, stdout %q", args, r.code, r.stderr, r.stdout)
+		}
+		for _, c := range commands() {
+			if !strings.Contains(r.stdout, c.synopsis) {
+				t.Errorf("distlock %q does not list %s", args, c.name)
+			}
+		}
+	}
+	for _, c := range commands() {
+		for _, args := range [][]string{{c.name, "--help"}, {"help", c.name}, {"--dsn", "x", c.name, "-h"}} {
+			r := runInProcess(t, nil, "", args...)
+			if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "Usage: distlock "+c.synopsis+"\n") ||
+				!strings.Contains(r.stdout, "-maxtime DURATION") || !strings.Contains(r.stdout, "5    run: the lock was lost") {
+				t.Errorf("distlock %q: exit %d, stderr %q, stdout %q", args, r.code, r.stderr, r.stdout)
+			}
+		}
+	}
+	if r := runInProcess(t, nil, "", "run", "x", "--", "sh", "--help"); r.code == 0 && strings.Contains(r.stdout, "Usage: distlock") {
+		t.Error("--help after -- was taken for distlock's")
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		code int
+	}{
+		{nil, 0},
+		{errHelp, 0},
+		{usagef("x", "bad"), 2},
+		{fmt.Errorf("wrapped: %w", distlock.ErrNotAcquired), 3},
+		{fmt.Errorf("release %q: %w", "x", distlock.ErrExpired), 4},
+		{distlock.ErrInvalidToken, 4},
+		{errors.Join(distlock.ErrLost, errors.New("x")), 5},
+		{distlock.ErrInvalidName, 2},
+		{withCode(42, nil), 42},
+		{errors.New("database down"), 1},
+	} {
+		if got := exitCode(tc.err); got != tc.code {
+			t.Errorf("exitCode(%v) = %d, want %d", tc.err, got, tc.code)
+		}
+	}
+}
+
+func TestOneLine(t *testing.T) {
+	t.Parallel()
+	err := errors.Join(fmt.Errorf("distlock: acquire %q: distlock: lock not acquired", "x"), errors.New("context canceled\n"))
+	if got, want := oneLine(err), `acquire "x": lock not acquired; context canceled`; got != want {
+		t.Errorf("oneLine = %q, want %q", got, want)
+	}
+	err = errors.New("failed to connect to `user=u`:\nh:1: refused\nh:2: refused")
+	if got, want := oneLine(err), "failed to connect to `user=u`: h:1: refused; h:2: refused"; got != want {
+		t.Errorf("oneLine = %q, want %q", got, want)
+	}
+	if got := oneLine(errors.New("dsn: bad\x1b[31m")); got != "bad [31m" {
+		t.Errorf("oneLine = %q", got)
+	}
+}
+
+func TestMissingTable(t *testing.T) {
+	t.Parallel()
+	for msg, want := range map[string]bool{
+		"SQL logic error: no such table: distlock (1)":                           true,
+		`ERROR: relation "distlock" does not exist (SQLSTATE 42P01)`:             true,
+		"Error 1146 (42S02): Table 'distlock_test.distlock' doesn't exist":       true,
+		`ERROR: database "distlock" does not exist (SQLSTATE 3D000)`:             false,
+		"Error 1146 (42S02): Table 'distlock_test.distlock_meta' doesn't exist":  true,
+		"Error 1146 (42S02): Table 'distlock_test.distlock_other' doesn't exist": false,
+	} {
+		if got := missingTable(errors.New(msg), "distlock"); got != want {
+			t.Errorf("missingTable(%q) = %v", msg, got)
+		}
+	}
+	// The hint replaces the error.
+	a := &app{stderr: &bytes.Buffer{}, table: "distlock"}
+	a.db = mustParse(t, "postgres://u:secret@db:5432/app")
+	a.report(errors.New(`distlock: list: other error: ERROR: relation "distlock" does not exist (SQLSTATE 42P01)`))
+	if got, want := a.stderr.(*bytes.Buffer).String(), "distlock: table \"distlock\" does not exist on postgres at db:5432; create it with \"distlock migrate\"\n"; got != want {
+		t.Errorf("report = %q, want %q", got, want)
+	}
+}
+
+// TestDefaultDatabase runs the binary with no DSN at all: it uses an
+// SQLite file in $XDG_STATE_HOME, in a directory only the user can read.
+func TestDefaultDatabase(t *testing.T) {
+	t.Parallel()
+	state := filepath.Join(t.TempDir(), "state")
+	b := &backend{name: "sqlite", table: "distlock", home: t.TempDir()}
+	c := b.cmd("run", "demo", "--", "echo", "hello")
+	c.Env = []string{"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0", "HOME=" + b.home, "XDG_STATE_HOME=" + state}
+	out, err := c.CombinedOutput()
+	if err != nil || string(out) != "hello\n" {
+		t.Fatalf("run: %v, output %q", err, out)
+	}
+	fi, err := os.Stat(filepath.Join(state, "distlock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o700 {
+		t.Errorf("state directory has mode %v", fi.Mode().Perm())
+	}
+	if _, err := os.Stat(filepath.Join(state, "distlock", "locks.db")); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestServerErrorNamesHostNotPassword points the binary at a server that
+// is not there.
+func TestServerErrorNamesHostNotPassword(t *testing.T) {
+	t.Parallel()
+	b := &backend{name: "postgres", table: "distlock", home: t.TempDir()}
+	for _, d := range []string{"postgres://u:s3cretpw@127.0.0.1:1/db?connect_timeout=5", "mysql://u:s3cretpw@127.0.0.1:1/db?timeout=5s"} {
+		b.dsn = d
+		r := b.run(t, "", nil, "ls")
+		r.expect(t, exitError)
+		if strings.Contains(r.stderr, "s3cretpw") || !strings.Contains(r.stderr, "127.0.0.1:1") {
+			t.Errorf("%s: stderr %q: want the host and not the password", d, r.stderr)
+		}
+	}
+}
+
+func mustParse(t *testing.T, s string) *dsn.DSN {
+	t.Helper()
+	d, err := dsn.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &d
+}

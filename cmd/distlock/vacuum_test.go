@@ -1,0 +1,44 @@
+package main
+
+import (
+	"encoding/json"
+	"regexp"
+	"testing"
+	"time"
+)
+
+func TestVacuum(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b *backend) {
+		b.acquire(t, "--maxtime", "1h", "live")
+		for _, name := range []string{"old1", "old2", "old3"} {
+			b.acquire(t, "--maxtime", "50ms", name)
+		}
+		tok := b.acquire(t, "released")
+		b.run(t, "", nil, "release", "released", string(tok)).expect(t, 0)
+		time.Sleep(100 * time.Millisecond)
+
+		out := b.mustRun(t, "vacuum", "--batch", "2")
+		if !regexp.MustCompile(`^removed 4 expired locks in [0-9.]+(µs|ms|s)\n$`).MatchString(out) {
+			t.Errorf("vacuum printed %q", out)
+		}
+		if _, ok := b.lsEntries(t)["live"]; !ok {
+			t.Error("vacuum removed a held lock")
+		}
+		var res vacuumResult
+		if err := json.Unmarshal([]byte(b.mustRun(t, "vacuum", "--json")), &res); err != nil {
+			t.Fatal(err)
+		}
+		if res.Removed != 0 || res.Table != b.table || res.Dialect != b.name || res.Seconds <= 0 {
+			t.Errorf("vacuum --json = %+v", res)
+		}
+		if out := b.mustRun(t, "vacuum", "--quiet"); out != "" {
+			t.Errorf("vacuum --quiet printed %q", out)
+		}
+		// A new acquisition of a vacuumed name gets a greater fence.
+		b.acquire(t, "old1")
+		if e := b.lsEntries(t)["old1"]; e.Fence < 2 {
+			t.Errorf("fence after vacuum %d", e.Fence)
+		}
+	})
+}
