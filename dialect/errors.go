@@ -23,6 +23,9 @@ const (
 	// or a server-side statement timeout); it may or may not have taken
 	// effect.
 	KindTimeout
+	// KindNoTable means the lock table (or a companion of it) does not
+	// exist: Migrate has not been run.
+	KindNoTable
 )
 
 func (k Kind) String() string {
@@ -33,6 +36,8 @@ func (k Kind) String() string {
 		return "connection"
 	case KindTimeout:
 		return "timeout"
+	case KindNoTable:
+		return "missing table"
 	default:
 		return "other"
 	}

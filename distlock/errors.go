@@ -34,6 +34,9 @@ var (
 	ErrInvalidConfig = errors.New("distlock: invalid config")
 	// ErrClosed: the Module was closed.
 	ErrClosed = errors.New("distlock: module closed")
+	// ErrNoTable: the lock table does not exist; run Module.Migrate (or
+	// "distlock migrate"). A *DBError matches it.
+	ErrNoTable = errors.New("distlock: lock table missing (run Migrate)")
 )
 
 // DBError is a failure of the database while running Op on the lock Name
@@ -54,6 +57,12 @@ func (e *DBError) Error() string {
 
 // Unwrap returns the underlying error.
 func (e *DBError) Unwrap() error { return e.Err }
+
+// Is lets errors.Is(err, ErrNoTable) recognise a missing table on every
+// database.
+func (e *DBError) Is(target error) bool {
+	return target == ErrNoTable && dialect.KindOf(e.Err) == dialect.KindNoTable
+}
 
 // SafeToRetry reports whether the failed operation certainly did not take
 // effect, so that calling it again cannot apply it twice.

@@ -16,10 +16,15 @@ type Info struct {
 	Fence      int64  // fencing token of the acquisition
 	AcquiredAt time.Time
 	ExpiresAt  time.Time // by the database's clock
+	// Remaining is the time left until ExpiresAt, measured by the
+	// database when it was read: unlike time.Until(ExpiresAt), it does
+	// not depend on this machine's clock agreeing with the database's.
+	Remaining time.Duration
 }
 
 func infoOf(r dialect.Row) Info {
-	return Info{Name: r.Name, Owner: r.Owner, Holds: r.Holds, Fence: r.Fence, AcquiredAt: r.AcquiredAt, ExpiresAt: r.ExpiresAt}
+	return Info{Name: r.Name, Owner: r.Owner, Holds: r.Holds, Fence: r.Fence,
+		AcquiredAt: r.AcquiredAt, ExpiresAt: r.ExpiresAt, Remaining: r.Remaining}
 }
 
 // Acquire takes the lock name under a new token, waiting as long as ctx

@@ -1,7 +1,6 @@
 package dsn
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/distlock/distlock/dialect"
@@ -9,10 +8,6 @@ import (
 	"github.com/distlock/distlock/dialect/postgres"
 	"github.com/distlock/distlock/dialect/sqlite"
 )
-
-// ErrNotBuiltIn is matched (errors.Is) by the error of Open for a dialect
-// that this build of distlock does not include.
-var ErrNotBuiltIn = errors.New("not built in yet")
 
 // dialectFor returns the dialect named name ("sqlite", "postgres",
 // "mysql"). Importing a dialect's package registers its database/sql
@@ -26,5 +21,5 @@ func dialectFor(name string) (dialect.Dialect, error) {
 	case MySQL:
 		return mysql.Dialect(), nil
 	}
-	return nil, fmt.Errorf("dsn: the %s dialect is %w", name, ErrNotBuiltIn)
+	return nil, fmt.Errorf("dsn: unknown dialect %q", name)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -40,20 +39,19 @@ func TestOpenSQLite(t *testing.T) {
 	}
 }
 
-func TestOpenServersNotBuiltIn(t *testing.T) {
+func TestOpenServers(t *testing.T) {
 	t.Parallel()
-	for _, s := range []string{"postgres://u:secret@127.0.0.1:1/db", "mysql://u:secret@127.0.0.1:1/db"} {
-		db, _, err := Open(s)
-		if err == nil {
-			db.Close() // built in by now: sql.Open does not connect
-			continue
+	for s, want := range map[string]string{"postgres://u:secret@127.0.0.1:1/db": "postgres", "mysql://u:secret@127.0.0.1:1/db": "mysql"} {
+		db, d, err := Open(s) // sql.Open does not connect
+		if err != nil {
+			t.Fatalf("Open(%q): %v", s, err)
 		}
-		name, _, _ := strings.Cut(s, ":")
-		if want := "dsn: the " + name + " dialect is not built in yet"; err.Error() != want || !errors.Is(err, ErrNotBuiltIn) {
-			t.Errorf("Open(%q) = %v, want %q matching ErrNotBuiltIn", s, err, want)
+		db.Close()
+		if d.Name() != want {
+			t.Errorf("Open(%q) gave the %s dialect, want %s", s, d.Name(), want)
 		}
 	}
-	if _, err := dialectFor("oracle"); err == nil || err.Error() != "dsn: the oracle dialect is not built in yet" {
+	if _, err := dialectFor("oracle"); err == nil || err.Error() != `dsn: unknown dialect "oracle"` {
 		t.Errorf("dialectFor(oracle) = %v", err)
 	}
 }

@@ -203,13 +203,26 @@ func Up(ctx context.Context, m *migrate.Migrate) error {
 }
 
 func up(m *migrate.Migrate) error {
-	err := m.Up()
-	var dirty migrate.ErrDirty
-	if errors.As(err, &dirty) {
-		if err := m.Force(dirty.Version - 1); err != nil {
+	var err error
+	for attempt := range 20 {
+		err = m.Up()
+		var dirty migrate.ErrDirty
+		if !errors.As(err, &dirty) {
 			return err
 		}
-		err = m.Up()
+		// Another process may be running that very migration (SQLite's
+		// driver has no cross-process lock), or one crashed in it. Go back
+		// to the version before the dirty one (versions are numbered 1,
+		// 2, 3…; none at all before the first) and run it again, after a
+		// pause that lets a running one finish.
+		prev := dirty.Version - 1
+		if prev < 1 {
+			prev = database.NilVersion
+		}
+		time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
+		if err := m.Force(prev); err != nil {
+			return err
+		}
 	}
 	return err
 }

@@ -105,9 +105,6 @@ func newDatabase(t *testing.T, name string) *database {
 		db.table = "vac_" + hex.EncodeToString(r[:])
 	}
 	m, err := dsn.OpenModule(db.dsn, distlock.Config{Table: db.table, MaxTime: 50 * time.Millisecond})
-	if errors.Is(err, dsn.ErrNotBuiltIn) {
-		t.Skipf("%v", err) // enabled by adding the dialect to dsn.dialectFor
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -170,7 +170,7 @@ func vacuum(ctx context.Context, o options, stderr io.Writer, getenv func(string
 func report(stderr io.Writer, asJSON bool, d *dsn.DSN, table string, err error) {
 	msg := oneLine(err)
 	if d != nil {
-		if missingTable(err, table) {
+		if errors.Is(err, distlock.ErrNoTable) {
 			msg = fmt.Sprintf("table %q does not exist; create it with \"distlock migrate\"", table)
 		}
 		msg = d.Scrub(d.Target() + ": " + msg)
@@ -236,18 +236,4 @@ func joinLines(lines []string) string {
 		b.WriteString(l)
 	}
 	return b.String()
-}
-
-// missingTable recognises the databases' errors for a lock table, or its
-// companion table_meta, that does not exist.
-func missingTable(err error, table string) bool {
-	msg := strings.ToLower(err.Error())
-	for _, t := range []string{table, table + "_meta"} {
-		if strings.Contains(msg, "no such table: "+t) || // SQLite
-			strings.Contains(msg, `relation "`+t+`" does not exist`) || // PostgreSQL
-			strings.Contains(msg, "."+t+"' doesn't exist") { // MySQL, MariaDB
-			return true
-		}
-	}
-	return false
 }

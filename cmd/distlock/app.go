@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/distlock/distlock/distlock"
 	"github.com/distlock/distlock/dsn"
 )
 
@@ -132,7 +133,7 @@ func (a *app) report(err error) {
 	}
 	msg := oneLine(err)
 	if a.db != nil {
-		if missingTable(err, a.table) {
+		if errors.Is(err, distlock.ErrNoTable) {
 			msg = fmt.Sprintf("table %q does not exist on %s; create it with \"distlock migrate\"", a.table, a.db.Target())
 		} else if exitCode(err) == exitError {
 			msg += " (" + a.db.Target() + ")"
@@ -140,18 +141,4 @@ func (a *app) report(err error) {
 		msg = a.db.Scrub(msg)
 	}
 	fmt.Fprintln(a.stderr, "distlock: "+msg)
-}
-
-// missingTable recognises the databases' errors for a lock table, or its
-// companion table_meta, that does not exist.
-func missingTable(err error, table string) bool {
-	msg := strings.ToLower(err.Error())
-	for _, t := range []string{table, table + "_meta"} {
-		if strings.Contains(msg, "no such table: "+t) || // SQLite
-			strings.Contains(msg, `relation "`+t+`" does not exist`) || // PostgreSQL
-			strings.Contains(msg, "."+t+"' doesn't exist") { // MySQL, MariaDB
-			return true
-		}
-	}
-	return false
 }

@@ -62,14 +62,13 @@ func cmdLs(ctx context.Context, a *app, cl *cmdline, args []string) error {
 	if err != nil {
 		return err
 	}
-	now := time.Now()
 	if *asJSON {
 		enc := json.NewEncoder(a.stdout)
 		for _, in := range infos {
 			if err := enc.Encode(lsEntry{
 				Name: in.Name, Owner: in.Owner, Holds: in.Holds, Fence: in.Fence,
 				AcquiredAt: in.AcquiredAt.UTC(), ExpiresAt: in.ExpiresAt.UTC(),
-				ExpiresIn: max(in.ExpiresAt.Sub(now), 0).Seconds(),
+				ExpiresIn: max(in.Remaining, 0).Seconds(),
 			}); err != nil {
 				return err
 			}
@@ -79,7 +78,7 @@ func cmdLs(ctx context.Context, a *app, cl *cmdline, args []string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tOWNER\tHOLDS\tFENCE\tEXPIRES IN")
 	for _, in := range infos {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", printable(in.Name), printable(in.Owner), in.Holds, in.Fence, fmtRemaining(in.ExpiresAt.Sub(now)))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", printable(in.Name), printable(in.Owner), in.Holds, in.Fence, fmtRemaining(in.Remaining))
 	}
 	return tw.Flush()
 }

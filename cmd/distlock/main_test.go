@@ -83,9 +83,6 @@ func newBackend(t *testing.T, name string) *backend {
 		t.Skipf("$%s is not set", env)
 	}
 	db, _, err := dsn.Open(b.dsn)
-	if errors.Is(err, dsn.ErrNotBuiltIn) {
-		t.Skipf("%v", err) // enabled by adding the dialect to dsn.dialectFor
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

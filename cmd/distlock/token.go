@@ -142,7 +142,7 @@ func notAcquired(ctx context.Context, m *dsn.Module, name string, wait time.Dura
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	if info, err := m.Inspect(ictx, name); err == nil {
-		msg += fmt.Sprintf(" by %s (expires in %s)", printable(info.Owner), fmtRemaining(time.Until(info.ExpiresAt)))
+		msg += fmt.Sprintf(" by %s (expires in %s)", printable(info.Owner), fmtRemaining(info.Remaining))
 	}
 	return withCode(exitNotAcquired, errors.New(msg))
 }

@@ -264,3 +264,25 @@ func testCloseStopsDo(t *testing.T, h Harness) {
 		t.Fatalf("Do's lock after Close: %v", err)
 	}
 }
+
+// A Module on a table never migrated says so, in a way errors.Is knows.
+func testNoTable(t *testing.T, h Harness) {
+	b := setup(t, h, distlock.Config{})
+	m, err := distlock.New(b.db, h.Dialect, distlock.Config{Table: "dlt_never_" + randomHex(4)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	_, tryErr := m.TryAcquire(b.ctx, "x")
+	_, inspectErr := m.Inspect(b.ctx, "x")
+	_, listErr := m.List(b.ctx)
+	_, vacuumErr := m.Vacuum(b.ctx)
+	for op, err := range map[string]error{"TryAcquire": tryErr, "Inspect": inspectErr, "List": listErr, "Vacuum": vacuumErr} {
+		if !errors.Is(err, distlock.ErrNoTable) {
+			t.Errorf("%s on a missing table: got %v, want ErrNoTable", op, err)
+		}
+	}
+	if errors.Is(tryErr, distlock.ErrNotAcquired) {
+		t.Errorf("a missing table reads as ErrNotAcquired: %v", tryErr)
+	}
+}

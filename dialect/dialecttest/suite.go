@@ -68,6 +68,7 @@ func Run(t *testing.T, h Harness) {
 		{"BadTokens", testBadTokens},
 		{"CancelledContext", testCancelledContext},
 		{"UseAfterClose", testUseAfterClose},
+		{"NoTable", testNoTable},
 		{"CloseStopsDo", testCloseStopsDo},
 		{"InspectList", testInspectList},
 		{"Vacuum", testVacuum},

@@ -43,7 +43,8 @@ func testInspectList(t *testing.T, h Harness) {
 	var got []string
 	for _, in := range infos {
 		got = append(got, in.Name)
-		if in.Owner != "lister" || in.Holds != 1 || in.Fence < 1 || !in.ExpiresAt.After(time.Now().Add(-time.Minute)) {
+		if in.Owner != "lister" || in.Holds != 1 || in.Fence < 1 || !in.ExpiresAt.After(in.AcquiredAt) ||
+			in.Remaining <= 0 || in.Remaining > b.mod.Config().MaxTime {
 			t.Errorf("List entry %+v", in)
 		}
 	}

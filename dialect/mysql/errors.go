@@ -28,6 +28,7 @@ const (
 	erStatementTimeout = 1969 // max_statement_time exceeded (MariaDB)
 	erServerShutdown   = 1053
 	erConCount         = 1040 // too many connections
+	erNoSuchTable      = 1146
 )
 
 func kindOf(err error) dialect.Kind {
@@ -40,6 +41,8 @@ func kindOf(err error) dialect.Kind {
 			return dialect.KindTimeout
 		case erServerShutdown, erConCount:
 			return dialect.KindConn
+		case erNoSuchTable:
+			return dialect.KindNoTable
 		}
 		return dialect.KindOther
 	}

@@ -24,7 +24,7 @@ func TestClassify(t *testing.T) {
 		{&mysql.MySQLError{Number: 3024}, dialect.KindTimeout},
 		{&mysql.MySQLError{Number: 1969}, dialect.KindTimeout},
 		{&mysql.MySQLError{Number: 1053}, dialect.KindConn},
-		{&mysql.MySQLError{Number: 1146}, dialect.KindOther}, // no such table
+		{&mysql.MySQLError{Number: 1146}, dialect.KindNoTable},
 		{fmt.Errorf("wrapped: %w", &mysql.MySQLError{Number: 1213}), dialect.KindRetry},
 		{mysql.ErrInvalidConn, dialect.KindConn},
 		{driver.ErrBadConn, dialect.KindConn},

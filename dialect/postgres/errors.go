@@ -31,6 +31,8 @@ func kindOf(err error) dialect.Kind {
 			return dialect.KindRetry
 		case pgErr.Code == "57014": // query_canceled (statement_timeout)
 			return dialect.KindTimeout
+		case pgErr.Code == "42P01": // undefined_table
+			return dialect.KindNoTable
 		case strings.HasPrefix(pgErr.Code, "08"), // connection_exception
 			pgErr.Code == "57P01", // admin_shutdown
 			pgErr.Code == "57P02", // crash_shutdown

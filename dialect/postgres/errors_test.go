@@ -25,7 +25,7 @@ func TestClassify(t *testing.T) {
 		{&pgconn.PgError{Code: "57014"}, dialect.KindTimeout},
 		{&pgconn.PgError{Code: "57P01"}, dialect.KindConn}, // admin_shutdown (pg_terminate_backend)
 		{&pgconn.PgError{Code: "08006"}, dialect.KindConn},
-		{&pgconn.PgError{Code: "42P01"}, dialect.KindOther}, // undefined_table
+		{&pgconn.PgError{Code: "42P01"}, dialect.KindNoTable}, // undefined_table
 		{&pgconn.PgError{Code: "23505"}, dialect.KindOther},
 		{fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: "40P01"}), dialect.KindRetry},
 		{context.DeadlineExceeded, dialect.KindTimeout},

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"strings"
 
 	sqlite "modernc.org/sqlite"
 
@@ -15,6 +16,7 @@ import (
 // SQLite's primary result codes that mean "try again": another connection
 // holds a lock the statement needs, and the statement did nothing.
 const (
+	codeError  = 1 // SQLITE_ERROR: SQL errors, a missing table among them
 	codeBusy   = 5 // SQLITE_BUSY and its extended codes
 	codeLocked = 6 // SQLITE_LOCKED and its extended codes
 )
@@ -32,6 +34,10 @@ func kindOf(err error) dialect.Kind {
 		switch se.Code() & 0xff {
 		case codeBusy, codeLocked:
 			return dialect.KindRetry
+		case codeError:
+			if strings.Contains(se.Error(), "no such table") {
+				return dialect.KindNoTable
+			}
 		}
 		return dialect.KindOther
 	case errors.Is(err, context.DeadlineExceeded):
