@@ -74,6 +74,10 @@ func (l *Lock) Fence() int64 {
 // already holds it, Acquire re-enters at once: one more hold, expiry reset
 // to MaxTime from now. When ctx ends first it returns an error matching
 // both ErrNotAcquired and ctx.Err().
+//
+// A waiting Acquire also waits out database outages: a lost connection
+// is logged as a warning and retried until ctx ends, offering the same
+// token again so that an acquisition the failure hid is found, not leaked.
 func (l *Lock) Acquire(ctx context.Context) error {
 	_, err := l.acquire(ctx, true)
 	return err

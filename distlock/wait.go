@@ -49,8 +49,8 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 			l.m.cfg.Logger.Warn("distlock: acquire failed; retrying", "name", l.name, "err", err)
 		case err != nil:
 			unwatch()
+			l.dropPending(pending)
 			if ctx.Err() != nil {
-				l.dropPending(pending)
 				return false, errors.Join(ErrNotAcquired, ctx.Err())
 			}
 			return false, dbError("acquire", l.name, err)
