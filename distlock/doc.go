@@ -53,9 +53,10 @@
 //
 // Errors match the sentinels below with errors.Is: ErrNotAcquired (joined
 // with ctx.Err() when a wait ends), ErrExpired, ErrNotHeld, ErrLost,
-// ErrInvalidName, ErrInvalidToken, ErrInvalidConfig, ErrClosed. Database
-// failures are *DBError values, whose SafeToRetry and Timeout methods
-// classify them; they unwrap to the driver's error.
+// ErrInvalidName, ErrInvalidToken, ErrInvalidConfig, ErrClosed, and
+// ErrNoTable when Migrate has not been run. Database failures are *DBError
+// values, whose SafeToRetry and Timeout methods classify them; they unwrap
+// to the driver's error, whose message names the host, never a password.
 //
 // # Package layout
 //
