@@ -1,0 +1,30 @@
+package main
+
+import (
+	"io"
+	"slices"
+	"testing"
+)
+
+func TestParseOptions(t *testing.T) {
+	o, err := parseOptions([]string{"-only", "vacuum, latency", "-db", "sqlite", "-rounds", "2"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.Sections, []string{secLatency, secVacuum}) || !slices.Equal(o.DBs, []string{"sqlite"}) || o.Rounds != 2 {
+		t.Errorf("got sections %v, databases %v, rounds %d", o.Sections, o.DBs, o.Rounds)
+	}
+	for _, bad := range [][]string{{"-only", "nope"}, {"-db", ""}, {"-rounds", "0"}, {"-vacuum-rows", "-1"}, {"extra"}} {
+		if _, err := parseOptions(bad, io.Discard); err == nil {
+			t.Errorf("parseOptions(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestShellQuote(t *testing.T) {
+	for in, want := range map[string]string{"-rounds": "-rounds", "a b": "'a b'", "it's": `'it'\''s'`, "": "''"} {
+		if got := shellQuote(in); got != want {
+			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/distlock/distlock/bench/internal/stats"
+	"github.com/distlock/distlock/bench/internal/target"
+)
+
+// renderNotes adds observations that this run's figures support; each is
+// printed only when the figures bear it out.
+func renderNotes(b *strings.Builder, res *results) {
+	var notes []string
+	if pg := res.db(target.Postgres); pg != nil {
+		if n := notifyNote(pg); n != "" {
+			notes = append(notes, n)
+		}
+	}
+	for _, db := range measured(res) {
+		if v := db.Vacuum; v != nil && v.SlowBaseline > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d of %d live acquisitions took over 50 ms before the vacuum started, "+
+				"so the slow ones during it are not all the vacuum's doing: the %d live goroutines also wait for one another.",
+				db.Label, v.SlowBaseline, v.Baseline.N, vacuumWorkers))
+		}
+	}
+	if len(notes) == 0 {
+		return
+	}
+	b.WriteString("## Reading the results\n\n")
+	for _, n := range notes {
+		b.WriteString("- " + n + "\n")
+	}
+	b.WriteString("\n")
+}
+
+// notifyNote says so when distlock's throughput on PostgreSQL follows the
+// floor that notifies rather than the plain floor.
+func notifyNote(pg *dbResult) string {
+	g := concurrency[len(concurrency)-1]
+	med := map[string]float64{}
+	for _, s := range pg.Throughput {
+		if s.Workers == g {
+			med[s.Key] = stats.Of(s.Rounds).Median
+		}
+	}
+	dl, fl, fn := med[roleDistlock], med[roleFloor], med["floor-notify"]
+	if dl == 0 || fl == 0 || fn == 0 || dl > 0.6*fl || fn > 0.6*fl {
+		return ""
+	}
+	return fmt.Sprintf("PostgreSQL, %d goroutines: distlock does %.0f cycles/s, the floor %.0f, and the floor whose "+
+		"second update notifies %.0f. Releases that NOTIFY commit one at a time, so distlock's throughput follows "+
+		"the notifying floor, not the plain one.", g, dl, fl, fn)
+}
