@@ -8,7 +8,7 @@
 # prints its summary.
 SHELL := /bin/bash
 .SHELLFLAGS := -o pipefail -c
-.PHONY: test vet fmt torture
+.PHONY: test vet fmt torture bench-smoke
 
 GOTEST ?= go test -race -count=1
 
@@ -16,6 +16,17 @@ test: vet
 	$(GOTEST) ./...
 	cd integration && $(GOTEST) -skip '^TestTorture$$' ./...
 	$(MAKE) --no-print-directory torture
+	$(MAKE) --no-print-directory bench-smoke
+
+# The benchmarks compile and run (a few iterations; the figures of
+# BENCHMARKS.md come from `cd bench && go run ./cmd/distlock-bench`). They
+# read DISTLOCK_BENCH_POSTGRES_URL / DISTLOCK_BENCH_MYSQL_URL, falling back
+# to the test databases.
+bench-smoke:
+	cd bench && go vet ./... && \
+	DISTLOCK_BENCH_POSTGRES_URL="$${DISTLOCK_BENCH_POSTGRES_URL:-$$DISTLOCK_TEST_POSTGRES_URL}" \
+	DISTLOCK_BENCH_MYSQL_URL="$${DISTLOCK_BENCH_MYSQL_URL:-$$DISTLOCK_TEST_MYSQL_URL}" \
+	go test -run='^$$' -bench=. -benchtime=20x ./...
 
 # TORTURE_FLAGS=-torture.duration=5m for a long run.
 torture:

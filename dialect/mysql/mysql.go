@@ -19,8 +19,6 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"sync"
 
 	_ "github.com/go-sql-driver/mysql" // registers the "mysql" database/sql driver
 
@@ -41,65 +39,25 @@ func (mysqlDialect) Bind(db *sql.DB, table string) (dialect.Store, error) {
 	if err := dialect.ValidTable(table); err != nil {
 		return nil, err
 	}
-	return &store{db: db, table: table, sql: newStatements(table)}, nil
+	return &store{db: db, table: table, sql: newStatements(table), stmts: dialect.NewStmts(db)}, nil
 }
 
 type store struct {
 	db    *sql.DB
 	table string
 	sql   statements
-
-	mu       sync.Mutex
-	prepared map[string]*sql.Stmt
-}
-
-// stmt returns query prepared on the pool. Without it, go-sql-driver
-// prepares, executes and closes every statement that has arguments (two
-// round trips) unless the DSN sets interpolateParams; a prepared *sql.Stmt
-// is prepared once per connection and then costs one round trip.
-func (s *store) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st, ok := s.prepared[query]; ok {
-		return st, nil
-	}
-	st, err := s.db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, classify(err)
-	}
-	if s.prepared == nil {
-		s.prepared = make(map[string]*sql.Stmt)
-	}
-	s.prepared[query] = st
-	return st, nil
+	stmts *dialect.Stmts // see dialect.Stmts: one round trip per statement
 }
 
 // Close closes the prepared statements.
-func (s *store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var errs []error
-	for q, st := range s.prepared {
-		errs = append(errs, st.Close())
-		delete(s.prepared, q)
-	}
-	return errors.Join(errs...)
-}
+func (s *store) Close() error { return s.stmts.Close() }
 
 func (s *store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	st, err := s.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	res, err := st.ExecContext(ctx, args...)
+	res, err := s.stmts.Exec(ctx, query, args...)
 	return res, classify(err)
 }
 
 func (s *store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	st, err := s.stmt(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	rows, err := st.QueryContext(ctx, args...)
+	rows, err := s.stmts.Query(ctx, query, args...)
 	return rows, classify(err)
 }

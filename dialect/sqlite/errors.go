@@ -24,6 +24,9 @@ const (
 // classify maps a driver error (or golang-migrate's wrapping of one) to a
 // dialect.Error kind; nil stays nil.
 func classify(err error) error {
+	if err == nil {
+		return nil
+	}
 	return dialect.Classify(kindOf(migrations.Cause(err)), err)
 }
 

@@ -12,10 +12,11 @@ type store struct {
 	db    *sql.DB
 	table string
 	sql   statements
+	stmts *dialect.Stmts // parsed once per connection, not on every call
 }
 
 func newStore(db *sql.DB, table string) *store {
-	return &store{db: db, table: table, sql: newStatements(table)}
+	return &store{db: db, table: table, sql: newStatements(table), stmts: dialect.NewStmts(db)}
 }
 
 func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialect.AcquireResult, error) {
@@ -84,12 +85,17 @@ func (s *store) VacuumBatch(ctx context.Context, limit int) (int64, error) {
 	return n, classify(err)
 }
 
-func (s *store) Close() error { return nil }
+// Close closes the prepared statements.
+func (s *store) Close() error { return s.stmts.Close() }
 
 // queryRow runs a statement that returns at most one row, scanning it
 // with scan, and reports whether there was one.
 func (s *store) queryRow(ctx context.Context, query string, scan func(dialect.Scanner) error, args ...any) (bool, error) {
-	ok, err := dialect.ScanOne(s.db.QueryRowContext(ctx, query, args...), scan)
+	row, err := s.stmts.QueryRow(ctx, query, args...)
+	if err != nil {
+		return false, classify(err)
+	}
+	ok, err := dialect.ScanOne(row, scan)
 	return ok, classify(err)
 }
 
