@@ -73,13 +73,15 @@ func torture(t *testing.T, tg target) {
 	// Faults fill the first 60% of the run, on a fixed schedule (a restart
 	// takes a while); the rest of the run shows the recovery.
 	start, window := time.Now(), *tortureDuration*6/10
+	next := 0 // the kinds take turns, whatever slots a slow restart costs
 	for i := range *tortureFaults {
 		at := start.Add(window * time.Duration(i+1) / time.Duration(*tortureFaults))
 		if time.Now().After(at) {
-			continue // behind schedule: skip rather than crowd the end
+			continue // behind schedule: skip the slot rather than crowd the end
 		}
 		time.Sleep(time.Until(at))
-		f := faults[i%len(faults)]
+		f := faults[next%len(faults)]
+		next++
 		if err := f.inject(t, tg, mod, w, logf); err != nil {
 			t.Logf("fault %s not injected: %v", f.name, err)
 			continue
