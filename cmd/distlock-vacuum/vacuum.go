@@ -9,13 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
 	"github.com/distlock/distlock/distlock"
 	"github.com/distlock/distlock/dsn"
+	"github.com/distlock/distlock/internal/cli"
 )
 
 // Exit codes.
@@ -168,7 +168,7 @@ func vacuum(ctx context.Context, o options, stderr io.Writer, getenv func(string
 // report prints err as one line on stderr, naming the database and
 // without its password: text, or JSON with --json.
 func report(stderr io.Writer, asJSON bool, d *dsn.DSN, table string, err error) {
-	msg := oneLine(err)
+	msg := cli.OneLine(err)
 	if d != nil {
 		if errors.Is(err, distlock.ErrNoTable) {
 			msg = fmt.Sprintf("table %q does not exist; create it with \"distlock migrate\"", table)
@@ -190,24 +190,6 @@ func report(stderr io.Writer, asJSON bool, d *dsn.DSN, table string, err error) 
 	fmt.Fprintln(stderr, "distlock-vacuum: "+msg)
 }
 
-// oneLine renders err on one line, without the "distlock: " and "dsn: "
-// prefixes of the library's messages.
-func oneLine(err error) string {
-	var out []string
-	for p := range strings.SplitSeq(err.Error(), "\n") {
-		p = strings.TrimPrefix(strings.ReplaceAll(p, "distlock: ", ""), "dsn: ")
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, joinLines(out))
-}
-
 // fmtElapsed formats a short duration with 3 or 4 significant digits:
 // "845µs", "12.3ms", "1.234s".
 func fmtElapsed(d time.Duration) string {
@@ -218,22 +200,4 @@ func fmtElapsed(d time.Duration) string {
 		return d.Round(100 * time.Microsecond).String()
 	}
 	return d.Round(time.Millisecond).String()
-}
-
-// joinLines joins the lines of a message with "; ", or with a space after
-// a line that ends with a colon (pgx puts each host's error on a line of
-// its own after "failed to connect to …:").
-func joinLines(lines []string) string {
-	var b strings.Builder
-	for i, l := range lines {
-		if i > 0 {
-			if strings.HasSuffix(lines[i-1], ":") {
-				b.WriteString(" ")
-			} else {
-				b.WriteString("; ")
-			}
-		}
-		b.WriteString(l)
-	}
-	return b.String()
 }

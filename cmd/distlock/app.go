@@ -11,6 +11,7 @@ import (
 
 	"github.com/distlock/distlock/distlock"
 	"github.com/distlock/distlock/dsn"
+	"github.com/distlock/distlock/internal/cli"
 )
 
 // app is one invocation of the command: its standard streams and
@@ -131,7 +132,7 @@ func (a *app) report(err error) {
 		}
 		return
 	}
-	msg := oneLine(err)
+	msg := cli.OneLine(err)
 	if a.db != nil {
 		if errors.Is(err, distlock.ErrNoTable) {
 			msg = fmt.Sprintf("table %q does not exist on %s; create it with \"distlock migrate\"", a.table, a.db.Target())

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"syscall"
 
 	"github.com/distlock/distlock/distlock"
@@ -105,26 +104,6 @@ func exitCode(err error) int {
 	return exitError
 }
 
-// oneLine renders err on one line, without the "distlock: " prefixes the
-// library's messages carry (the caller adds its own once).
-func oneLine(err error) string {
-	parts := strings.Split(err.Error(), "\n")
-	out := parts[:0]
-	for _, p := range parts {
-		p = strings.ReplaceAll(p, "distlock: ", "")
-		p = strings.TrimPrefix(p, "dsn: ")
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, joinLines(out))
-}
-
 // signalName names a signal as kill(1) does: SIGINT, SIGTERM, …
 func signalName(sig os.Signal) string {
 	switch sig {
@@ -138,22 +117,4 @@ func signalName(sig os.Signal) string {
 		return "SIGKILL"
 	}
 	return sig.String()
-}
-
-// joinLines joins the lines of a message with "; ", or with a space after
-// a line that ends with a colon (pgx puts each host's error on a line of
-// its own after "failed to connect to …:").
-func joinLines(lines []string) string {
-	var b strings.Builder
-	for i, l := range lines {
-		if i > 0 {
-			if strings.HasSuffix(lines[i-1], ":") {
-				b.WriteString(" ")
-			} else {
-				b.WriteString("; ")
-			}
-		}
-		b.WriteString(l)
-	}
-	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/distlock/distlock/dialect"
 	"github.com/distlock/distlock/distlock"
 	"github.com/distlock/distlock/dsn"
+	"github.com/distlock/distlock/internal/cli"
 )
 
 // open opens the lock table for a command: the database from --dsn,
@@ -21,7 +22,7 @@ func (a *app) open(ctx context.Context, cl *cmdline, cfg distlock.Config) (*dsn.
 	}
 	d, err := dsn.Parse(s)
 	if err != nil {
-		return nil, usagef(cl.cmd.name, "%s", oneLine(err))
+		return nil, usagef(cl.cmd.name, "%s", cli.OneLine(err))
 	}
 	a.db = &d
 	a.table = cl.g.table

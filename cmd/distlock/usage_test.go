@@ -13,6 +13,7 @@ import (
 	"github.com/distlock/distlock/dialect"
 	"github.com/distlock/distlock/distlock"
 	"github.com/distlock/distlock/dsn"
+	"github.com/distlock/distlock/internal/cli"
 )
 
 // runInProcess runs the command in this process, as main would.
@@ -123,14 +124,14 @@ func TestExitCodes(t *testing.T) {
 func TestOneLine(t *testing.T) {
 	t.Parallel()
 	err := errors.Join(fmt.Errorf("distlock: acquire %q: distlock: lock not acquired", "x"), errors.New("context canceled\n"))
-	if got, want := oneLine(err), `acquire "x": lock not acquired; context canceled`; got != want {
+	if got, want := cli.OneLine(err), `acquire "x": lock not acquired; context canceled`; got != want {
 		t.Errorf("oneLine = %q, want %q", got, want)
 	}
 	err = errors.New("failed to connect to `user=u`:\nh:1: refused\nh:2: refused")
-	if got, want := oneLine(err), "failed to connect to `user=u`: h:1: refused; h:2: refused"; got != want {
+	if got, want := cli.OneLine(err), "failed to connect to `user=u`: h:1: refused; h:2: refused"; got != want {
 		t.Errorf("oneLine = %q, want %q", got, want)
 	}
-	if got := oneLine(errors.New("dsn: bad\x1b[31m")); got != "bad [31m" {
+	if got := cli.OneLine(errors.New("dsn: bad\x1b[31m")); got != "bad [31m" {
 		t.Errorf("oneLine = %q", got)
 	}
 }

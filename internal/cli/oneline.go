@@ -1,0 +1,36 @@
+// Package cli holds what the distlock and distlock-vacuum commands share
+// beyond the dsn package.
+package cli
+
+import "strings"
+
+// OneLine renders err as a single line for a terminal or a log shipper:
+// the lines of a joined error are run together, the "distlock: " and
+// "dsn: " prefixes the command adds itself are dropped, and control
+// characters (which could forge a line or drive a terminal) become spaces.
+func OneLine(err error) string {
+	var lines []string
+	for p := range strings.SplitSeq(err.Error(), "\n") {
+		p = strings.TrimPrefix(strings.ReplaceAll(p, "distlock: ", ""), "dsn: ")
+		if p = strings.TrimSpace(p); p != "" {
+			lines = append(lines, p)
+		}
+	}
+	var b strings.Builder
+	for i, l := range lines {
+		if i > 0 {
+			if strings.HasSuffix(lines[i-1], ":") {
+				b.WriteString(" ")
+			} else {
+				b.WriteString("; ")
+			}
+		}
+		b.WriteString(l)
+	}
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, b.String())
+}
