@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case o.json:
 		json.NewEncoder(stdout).Encode(res)
 	default:
-		fmt.Fprintf(stdout, "removed %d expired locks in %s\n", res.Removed, fmtElapsed(time.Duration(res.Seconds*float64(time.Second))))
+		fmt.Fprintf(stdout, "removed %d expired locks in %s\n", res.Removed, cli.Elapsed(time.Duration(res.Seconds*float64(time.Second))))
 	}
 	return exitOK
 }
@@ -188,16 +188,4 @@ func report(stderr io.Writer, asJSON bool, d *dsn.DSN, table string, err error) 
 		return
 	}
 	fmt.Fprintln(stderr, "distlock-vacuum: "+msg)
-}
-
-// fmtElapsed formats a short duration with 3 or 4 significant digits:
-// "845µs", "12.3ms", "1.234s".
-func fmtElapsed(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return d.Round(time.Microsecond).String()
-	case d < time.Second:
-		return d.Round(100 * time.Microsecond).String()
-	}
-	return d.Round(time.Millisecond).String()
 }

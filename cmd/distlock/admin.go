@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/distlock/distlock/distlock"
+	"github.com/distlock/distlock/internal/cli"
 )
 
 var vacuumCommand = &command{
@@ -81,7 +82,7 @@ func cmdVacuum(ctx context.Context, a *app, cl *cmdline, args []string) error {
 			Removed: n, Seconds: elapsed.Seconds(), Table: m.Config().Table, Dialect: m.DSN.Dialect, Host: m.DSN.Host,
 		})
 	default:
-		_, err = fmt.Fprintf(a.stdout, "removed %d expired locks in %s\n", n, fmtElapsed(elapsed))
+		_, err = fmt.Fprintf(a.stdout, "removed %d expired locks in %s\n", n, cli.Elapsed(elapsed))
 	}
 	return err
 }
@@ -103,16 +104,4 @@ func cmdMigrate(ctx context.Context, a *app, cl *cmdline, args []string) error {
 	}
 	defer m.Close()
 	return m.Migrate(ctx)
-}
-
-// fmtElapsed formats a short duration with 3 or 4 significant digits:
-// "845µs", "12.3ms", "1.234s".
-func fmtElapsed(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return d.Round(time.Microsecond).String()
-	case d < time.Second:
-		return d.Round(100 * time.Microsecond).String()
-	}
-	return d.Round(time.Millisecond).String()
 }

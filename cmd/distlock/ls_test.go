@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/distlock/distlock/internal/cli"
 )
 
 func TestLs(t *testing.T) {
@@ -80,8 +82,8 @@ func TestFmtDurations(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		845 * time.Microsecond: "845µs", 12345 * time.Microsecond: "12.3ms", 1234567 * time.Microsecond: "1.235s",
 	} {
-		if got := fmtElapsed(d); got != want {
-			t.Errorf("fmtElapsed(%v) = %q, want %q", d, got, want)
+		if got := cli.Elapsed(d); got != want {
+			t.Errorf("cli.Elapsed(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

@@ -2,7 +2,10 @@
 // beyond the dsn package.
 package cli
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
 // OneLine renders err as a single line for a terminal or a log shipper:
 // the lines of a joined error are run together, the "distlock: " and
@@ -33,4 +36,16 @@ func OneLine(err error) string {
 		}
 		return r
 	}, b.String())
+}
+
+// Elapsed formats a short duration with 3 or 4 significant digits:
+// "845µs", "12.3ms", "1.234s".
+func Elapsed(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < time.Second:
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return d.Round(time.Millisecond).String()
 }
