@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,33 +14,15 @@ import (
 	"time"
 
 	"github.com/distlock/distlock/dsn"
+	"github.com/distlock/distlock/internal/clitest"
 )
 
 // bin is the distlock binary built by TestMain.
 var bin string
 
-// TestMain builds the command once, with the race detector if the tests
-// run with it, for the tests that run it as a real process.
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "distlock-cli-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	bin = filepath.Join(dir, "distlock")
-	args := []string{"build", "-o", bin}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	if out, err := exec.Command("go", append(args, ".")...).CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+// TestMain builds the command once, for the tests that run it as a real
+// process.
+func TestMain(m *testing.M) { clitest.Main(m, "distlock", &bin) }
 
 // backend is a database the tests run the command against, with a lock
 // table of the test's own.
