@@ -24,8 +24,7 @@ type Module struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu         sync.Mutex // guards closed against wg.Add after wg.Wait
-	closed     bool
+	mu         sync.Mutex // orders spawn's wg.Add before Close's wg.Wait
 	listenOnce sync.Once
 	closeOnce  sync.Once
 	closeErr   error
@@ -88,9 +87,8 @@ func (m *Module) Attach(name string, tok Token) *Lock {
 func (m *Module) Close() error {
 	m.closeOnce.Do(func() {
 		m.mu.Lock()
-		m.closed = true
-		m.mu.Unlock()
 		m.cancel()
+		m.mu.Unlock()
 		m.wg.Wait()
 		m.closeErr = m.store.Close()
 	})
@@ -110,8 +108,8 @@ func (m *Module) alive() error {
 func (m *Module) spawn(f func()) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.closed {
-		return ErrClosed
+	if err := m.alive(); err != nil {
+		return err
 	}
 	m.wg.Add(1)
 	go func() {
