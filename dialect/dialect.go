@@ -41,7 +41,8 @@ type Store interface {
 	//     expires_at = now + TTL;
 	//   - if the row is live and its hash equals HeldHash, holds is
 	//     incremented and expires_at = now + TTL (re-entry);
-	//   - otherwise nothing is written and Acquired is false.
+	//   - otherwise the lock is left as it is (a Listener may record
+	//     Watch on its row) and Acquired is false.
 	Acquire(ctx context.Context, req AcquireRequest) (AcquireResult, error)
 
 	// Extend sets expires_at = now + ttl on the live row of name whose
@@ -61,11 +62,17 @@ type Store interface {
 	// List reads every live row, ordered by name.
 	List(ctx context.Context) ([]Row, error)
 
-	// VacuumBatch deletes at most limit rows that are free or expired, never
-	// a live one, in one short statement, and reports how many it removed.
+	// VacuumBatch looks at the next limit rows in key order after the
+	// row named after ("" to start from the first) and deletes those
+	// among them that are free or expired, never a live one, in one short
+	// transaction. It reports how many it removed and the name of the last
+	// row it looked at, which the next batch starts after; next is "" when
+	// no row follows after. Walking the primary key keeps every batch
+	// short however many rows are live, and needs no index on expires_at
+	// (which would cost every acquire and release an index update).
 	// Deleting a row must not let a later acquisition of that name get a
 	// smaller fence.
-	VacuumBatch(ctx context.Context, limit int) (int64, error)
+	VacuumBatch(ctx context.Context, after string, limit int) (removed int64, next string, err error)
 
 	// Migrate creates or upgrades the lock table with the embedded
 	// migrations for this dialect, through golang-migrate.
@@ -81,8 +88,9 @@ type Store interface {
 // faster; waiters poll as well, so a lost notification costs latency, never
 // correctness.
 type Listener interface {
-	// Listen blocks, calling released with the name of each lock released
-	// by anyone, until ctx ends or the connection fails. It calls ready once
+	// Listen blocks, calling released with the name of each watched lock
+	// (see AcquireRequest.Watch) released by anyone, until ctx ends or the
+	// connection fails. It calls ready once
 	// it is listening, so that the caller can wake every waiter for a
 	// re-check after a reconnect (notifications sent meanwhile are lost).
 	Listen(ctx context.Context, ready func(), released func(name string)) error
@@ -101,6 +109,14 @@ type AcquireRequest struct {
 	// still tell a re-entry (holds grew) from a new acquisition.
 	HeldHash []byte
 	TTL      time.Duration
+	// Watch, when positive, says that the caller will wait for the lock if
+	// it is held, and attempt again within Watch. A dialect that pushes
+	// releases (a Listener) then records that the lock is watched until
+	// now + Watch, by the database's clock, and announces its releases in
+	// that window; releases of an unwatched lock announce nothing, so
+	// that the common, uncontended release costs no more than its update.
+	// Other dialects ignore Watch.
+	Watch time.Duration
 }
 
 // AcquireResult is the outcome of Store.Acquire.

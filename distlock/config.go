@@ -39,8 +39,8 @@ type Config struct {
 	// MaxRetryInterval caps the back-off. Zero means 16 × RetryInterval;
 	// it must not be below RetryInterval.
 	MaxRetryInterval time.Duration
-	// VacuumBatch is how many rows one vacuum statement deletes at most,
-	// so that no acquire waits long behind it. Zero means
+	// VacuumBatch is how many rows one vacuum transaction looks at (and
+	// so deletes at most), so that no acquire waits long behind it. Zero means
 	// DefaultVacuumBatch; negative is an error.
 	VacuumBatch int
 	// Owner is an informational label stored with each acquisition and

@@ -193,8 +193,9 @@ func (l *Lock) held(ctx context.Context) (Token, error) {
 // new and held, so that if that attempt did take the lock, this one
 // re-enters it instead of failing). It returns the token it offered for a
 // new acquisition, or "" when the handle already held one (a re-entry
-// attempt, whose lost outcome cannot be recovered).
-func (l *Lock) attempt(ctx context.Context, pending Token) (dialect.AcquireResult, Token, error) {
+// attempt, whose lost outcome cannot be recovered). A positive watch asks
+// for the lock's release to be announced (dialect.AcquireRequest.Watch).
+func (l *Lock) attempt(ctx context.Context, pending Token, watch time.Duration) (dialect.AcquireResult, Token, error) {
 	l.mu.Lock()
 	heldTok := l.tok
 	l.mu.Unlock()
@@ -207,6 +208,7 @@ func (l *Lock) attempt(ctx context.Context, pending Token) (dialect.AcquireResul
 		Owner:   l.m.cfg.Owner,
 		NewHash: hashToken(l.name, newTok),
 		TTL:     l.m.cfg.MaxTime,
+		Watch:   watch,
 	}
 	offered := newTok
 	switch {

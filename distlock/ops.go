@@ -108,29 +108,34 @@ func (m *Module) List(ctx context.Context) ([]Info, error) {
 	return infos, nil
 }
 
-// Vacuum deletes the rows of free and expired locks, never a held one, in
-// batches of Config.VacuumBatch rows so that acquisitions never wait long
-// behind it, and returns how many it removed. Fences stay monotonic: a
+// Vacuum deletes the rows of free and expired locks, never a held one, and
+// returns how many it removed. It walks the table in key order, looking at
+// Config.VacuumBatch rows per short transaction, so that acquisitions never
+// wait long behind it however large the table is. Fences stay monotonic: a
 // name whose row was removed gets a greater fence on its next acquisition.
+// Rows that expire while Vacuum runs may be left for the next one.
 func (m *Module) Vacuum(ctx context.Context) (int64, error) {
 	if err := m.check(ctx); err != nil {
 		return 0, err
 	}
 	var total int64
+	var after string
 	for {
 		var n int64
+		var next string
 		err := m.retry(ctx, func() (err error) {
-			n, err = m.store.VacuumBatch(ctx, m.cfg.VacuumBatch)
+			n, next, err = m.store.VacuumBatch(ctx, after, m.cfg.VacuumBatch)
 			return err
 		})
 		total += n
 		if err != nil {
 			return total, dbError("vacuum", "", err)
 		}
-		if n < int64(m.cfg.VacuumBatch) {
+		if next == "" {
 			m.cfg.Logger.Debug("distlock: vacuumed", "rows", total)
 			return total, nil
 		}
+		after = next
 	}
 }
 

@@ -24,8 +24,9 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, errors.Join(ErrNotAcquired, err)
 	}
+	var watch time.Duration
 	if wait {
-		l.m.listen()
+		watch = l.m.listen()
 	}
 	pause := l.m.cfg.RetryInterval
 	var pending Token // see attempt
@@ -38,7 +39,7 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 		var res dialect.AcquireResult
 		var offered Token
 		err := l.m.retry(ctx, func() (err error) {
-			res, offered, err = l.attempt(ctx, pending)
+			res, offered, err = l.attempt(ctx, pending, watch)
 			return err
 		})
 		switch {

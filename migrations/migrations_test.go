@@ -23,6 +23,28 @@ const (
 	downFile = "0001_create_distlock.down.sql"
 )
 
+// sqliteFiles lists the embedded SQLite migrations, sorted: up files by
+// version in ups, down files by version in downs.
+func sqliteFiles(t *testing.T) (all, ups, downs []string) {
+	t.Helper()
+	entries, err := fs.ReadDir(files, "sqlite")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		all = append(all, e.Name())
+		if strings.HasSuffix(e.Name(), ".up.sql") {
+			ups = append(ups, e.Name())
+		} else {
+			downs = append(downs, e.Name())
+		}
+	}
+	if len(ups) < 2 || len(ups) != len(downs) {
+		t.Fatalf("embedded SQLite migrations: %q", all)
+	}
+	return all, ups, downs
+}
+
 var wordDistlock = regexp.MustCompile(`\bdistlock`)
 
 func TestRenameDefaultTableIsIdentity(t *testing.T) {
@@ -91,7 +113,8 @@ func TestRenameEmbeddedFiles(t *testing.T) {
 		"distlock_meta", `"jobs_lock_meta"`,
 		"distlock", `"jobs_lock"`,
 	)
-	for _, name := range []string{upFile, downFile} {
+	all, _, _ := sqliteFiles(t)
+	for _, name := range all {
 		src, err := fs.ReadFile(files, path.Join("sqlite", name))
 		if err != nil {
 			t.Fatal(err)
@@ -99,6 +122,9 @@ func TestRenameEmbeddedFiles(t *testing.T) {
 		got := string(Rename(src, "jobs_lock", `"`))
 		if want := r.Replace(string(src)); got != want {
 			t.Errorf("%s: Rename gave\n%s\nwant\n%s", name, got, want)
+		}
+		if name != upFile && name != downFile {
+			continue // the first migration names every object
 		}
 		for _, obj := range []string{`"jobs_lock"`, `"jobs_lock_meta"`, `"jobs_lock_expires_at_idx"`, `"jobs_lock_fence_floor"`} {
 			if !strings.Contains(got, obj) {
@@ -133,8 +159,8 @@ func TestFor(t *testing.T) {
 				t.Errorf("%s for %s does not name the table", e.Name(), table)
 			}
 		}
-		if !slices.Equal(names, []string{downFile, upFile}) {
-			t.Errorf("ReadDir(%s) = %q, want the up and down files", table, names)
+		if all, _, _ := sqliteFiles(t); !slices.Equal(names, all) {
+			t.Errorf("ReadDir(%s) = %q, want the embedded files %q", table, names, all)
 		}
 	}
 }
@@ -186,8 +212,20 @@ func TestSource(t *testing.T) {
 		if err != nil || v != 1 {
 			t.Fatalf("First() = %d, %v; want 1", v, err)
 		}
-		if _, err := src.Next(1); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("Next(1) = %v, want fs.ErrNotExist (one migration)", err)
+		_, ups, _ := sqliteFiles(t)
+		last := v
+		for {
+			next, err := src.Next(last)
+			if errors.Is(err, fs.ErrNotExist) {
+				break
+			}
+			if err != nil || next != last+1 {
+				t.Fatalf("Next(%d) = %d, %v", last, next, err)
+			}
+			last = next
+		}
+		if last != uint(len(ups)) {
+			t.Errorf("last version %d, want %d (one per up file)", last, len(ups))
 		}
 		r, ident, err := src.ReadUp(1)
 		if err != nil {
@@ -245,7 +283,9 @@ func testRenderedSQLRuns(t *testing.T, table string) {
 		}
 		return names
 	}
-	for _, file := range []string{upFile, downFile} {
+	_, ups, downs := sqliteFiles(t)
+	slices.Reverse(downs)
+	for i, file := range append(ups, downs...) {
 		data, err := fs.ReadFile(fsys, file)
 		if err != nil {
 			t.Fatal(err)
@@ -255,9 +295,14 @@ func testRenderedSQLRuns(t *testing.T, table string) {
 		}
 		got := objects()
 		var want []string
-		if file == upFile {
-			want = []string{table, table + "_expires_at_idx", table + "_fence_floor", table + "_meta", "sqlite_autoindex_" + table + "_1"}
+		switch {
+		case i < len(ups)-1: // checked after the last up
+			continue
+		case i == len(ups)-1:
+			want = []string{table, table + "_fence_floor", table + "_meta", "sqlite_autoindex_" + table + "_1"}
 			slices.Sort(want)
+		case i < len(ups)+len(downs)-1:
+			continue
 		}
 		if !slices.Equal(got, want) {
 			t.Errorf("after %s: objects %q, want %q", file, got, want)

@@ -26,8 +26,8 @@ const (
 // expires_at > now; release sets expires_at to now, so free rows and
 // expired rows are the same thing.
 type statements struct {
-	acquire, extend, release, inspect, list                 string
-	vacuumLockMeta, vacuumSelect, vacuumDelete, vacuumFloor string
+	acquire, extend, release, inspect, list           string
+	vacuumScan, vacuumLock, vacuumDelete, vacuumFloor string
 }
 
 func newStatements(table string) statements {
@@ -67,13 +67,17 @@ func newStatements(table string) statements {
 		inspect: r.Replace("SELECT {ROW} FROM {TABLE} WHERE name = ? AND expires_at > {NOW}"),
 		list:    r.Replace("SELECT {ROW} FROM {TABLE} WHERE expires_at > {NOW} ORDER BY name"),
 
-		// Vacuum, in one short transaction: lock the meta row first (the
-		// order acquisitions take too), pick and lock a batch of free or
-		// expired rows as of one instant, delete exactly those, and raise
-		// the fence floor to their highest fence.
-		vacuumLockMeta: r.Replace("SELECT DATE_FORMAT({NOW}, '%Y-%m-%d %H:%i:%s.%f') FROM {TABLE_meta} WHERE id = 1 FOR UPDATE"),
-		vacuumSelect:   r.Replace("SELECT name, fence FROM {TABLE} WHERE expires_at <= ? ORDER BY expires_at, name LIMIT ? FOR UPDATE"),
-		vacuumDelete:   r.Replace("DELETE FROM {TABLE} WHERE expires_at <= ? AND name IN (%s)"),
-		vacuumFloor:    r.Replace("UPDATE {TABLE_meta} SET fence_floor = GREATEST(fence_floor, ?) WHERE id = 1"),
+		// Vacuum, in one short transaction: read the next batch of names
+		// after the last one looked at, without locking; lock those of
+		// them that are free or expired, reading their fences; delete
+		// exactly those; raise the fence floor to their highest fence. The
+		// meta row, which every acquisition reads in share mode, is locked
+		// last, so that acquisitions wait only for the end of a batch.
+		// (An acquisition of a name being deleted may deadlock with the
+		// batch; InnoDB then rolls one of them back and it is retried.)
+		vacuumScan:   r.Replace("SELECT name, expires_at <= {NOW} FROM {TABLE} WHERE name > ? ORDER BY name LIMIT ?"),
+		vacuumLock:   r.Replace("SELECT name, fence FROM {TABLE} WHERE name IN (%s) AND expires_at <= {NOW} FOR UPDATE"),
+		vacuumDelete: r.Replace("DELETE FROM {TABLE} WHERE name IN (%s)"),
+		vacuumFloor:  r.Replace("UPDATE {TABLE_meta} SET fence_floor = GREATEST(fence_floor, ?) WHERE id = 1"),
 	}
 }

@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -85,56 +86,90 @@ func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
 }
 
 // VacuumBatch deletes one batch in a short transaction (see
-// statements.vacuumLockMeta).
-func (s *store) VacuumBatch(ctx context.Context, limit int) (n int64, err error) {
+// statements.vacuumScan).
+func (s *store) VacuumBatch(ctx context.Context, after string, limit int) (removed int64, next string, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, classify(err)
+		return 0, "", classify(err)
 	}
 	defer func() {
 		if err != nil {
 			tx.Rollback()
 		}
 	}()
-	var cutoff string
-	if err := tx.QueryRowContext(ctx, s.sql.vacuumLockMeta).Scan(&cutoff); err != nil {
-		return 0, classify(err)
-	}
-	rows, err := tx.QueryContext(ctx, s.sql.vacuumSelect, cutoff, limit)
+	var expired []any
+	var looked int
+	err = scanEach(tx.QueryContext(ctx, s.sql.vacuumScan, after, limit))(func(sc dialect.Scanner) error {
+		var name []byte
+		var free bool
+		if err := sc.Scan(&name, &free); err != nil {
+			return err
+		}
+		looked++
+		next = string(name)
+		if free {
+			expired = append(expired, name)
+		}
+		return nil
+	})
 	if err != nil {
-		return 0, classify(err)
+		return 0, "", err
 	}
-	args := []any{cutoff}
+	if looked < limit {
+		next = "" // the end of the table
+	}
+	if len(expired) == 0 {
+		return 0, next, classify(tx.Commit())
+	}
+	var locked []any
 	var maxFence int64
-	for rows.Next() {
+	err = scanEach(tx.QueryContext(ctx, fmt.Sprintf(s.sql.vacuumLock, placeholders(len(expired))), expired...))(func(sc dialect.Scanner) error {
 		var name []byte
 		var fence int64
-		if err := rows.Scan(&name, &fence); err != nil {
-			rows.Close()
-			return 0, classify(err)
+		if err := sc.Scan(&name, &fence); err != nil {
+			return err
 		}
-		args = append(args, name)
+		locked = append(locked, name)
 		maxFence = max(maxFence, fence)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, classify(err)
-	}
-	if len(args) == 1 {
-		return 0, classify(tx.Commit())
-	}
-	placeholders := strings.Repeat("?, ", len(args)-2) + "?"
-	res, err := tx.ExecContext(ctx, fmt.Sprintf(s.sql.vacuumDelete, placeholders), args...)
+		return nil
+	})
 	if err != nil {
-		return 0, classify(err)
+		return 0, "", err
 	}
-	if n, err = res.RowsAffected(); err != nil {
-		return 0, classify(err)
+	if len(locked) == 0 { // all taken again since the scan
+		return 0, next, classify(tx.Commit())
+	}
+	res, err := tx.ExecContext(ctx, fmt.Sprintf(s.sql.vacuumDelete, placeholders(len(locked))), locked...)
+	if err != nil {
+		return 0, "", classify(err)
+	}
+	if removed, err = res.RowsAffected(); err != nil {
+		return 0, "", classify(err)
 	}
 	if _, err := tx.ExecContext(ctx, s.sql.vacuumFloor, maxFence); err != nil {
-		return 0, classify(err)
+		return 0, "", classify(err)
 	}
-	return n, classify(tx.Commit())
+	return removed, next, classify(tx.Commit())
+}
+
+// placeholders returns n comma-separated question marks.
+func placeholders(n int) string { return strings.Repeat("?, ", n-1) + "?" }
+
+// scanEach returns a function that calls f on each row of the result of a
+// query, closes it, and returns the first error, classified.
+func scanEach(rows *sql.Rows, err error) func(f func(dialect.Scanner) error) error {
+	return func(f func(dialect.Scanner) error) error {
+		if err != nil {
+			return classify(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			if err := f(rows); err != nil {
+				return classify(err)
+			}
+		}
+		return classify(rows.Err())
+	}
 }
 
 // scanRow reads rowColumns.

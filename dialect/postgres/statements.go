@@ -7,10 +7,15 @@ import "strings"
 const rowColumns = "name, owner, holds, fence, acquired_at, expires_at, " +
 	"(extract(epoch FROM expires_at - now()) * 1000000)::bigint"
 
+// remaining is the time a row has left, in microseconds, by the server's
+// clock.
+const remaining = "(extract(epoch FROM expires_at - now()) * 1000000)::bigint"
+
 // statements holds the SQL of one lock table. A row is live while
 // expires_at > now(); release sets expires_at to now(), so free rows and
 // expired rows are the same thing. Parameters: $1 name, $2 new token
-// hash, $3 held token hash (or NULL), $4 owner, $5 time to live in µs.
+// hash, $3 held token hash (or NULL), $4 owner, $5 time to live in µs,
+// $6 how long to watch the lock in µs (0: not at all).
 type statements struct {
 	acquire, extend, release, inspect, list, vacuumLock, vacuum string
 }
@@ -21,61 +26,73 @@ func newStatements(table string) statements {
 		"{TABLE_released}", "'"+table+"_released'",
 		"{TABLE}", `"`+table+`"`,
 		"{ROW}", rowColumns,
+		"{REMAINING}", remaining,
 		"{TTL}", "($5::bigint * interval '1 microsecond')",
+		"{WATCH}", "($6::bigint * interval '1 microsecond')",
 	)
 	return statements{
 		// One statement, one round trip. The upsert inserts a new row, or
 		// takes a free/expired row as a new acquisition, or re-enters a
-		// live row whose hash is $3; otherwise its WHERE leaves the row
-		// alone, and the second branch reads the holder's row instead, so
-		// that a waiter learns how long to sleep. A new acquisition's
-		// fence is a fresh nextval, drawn after the row lock is taken.
-		// Only a re-entry leaves more than one hold, so holds > 1 tells it
-		// from a new acquisition even when $2 = $3 (a retried attempt).
-		acquire: r.Replace(`WITH acquired AS (
+		// live row whose hash is $3. Otherwise someone else holds it: a
+		// waiter ($6 > 0) extends watched_until, so that the holder's
+		// release will NOTIFY, and reads the holder's row back; without $6
+		// the WHERE leaves the row alone and the second branch reads it.
+		// A new acquisition's fence is a fresh nextval, drawn after the
+		// row lock is taken. It is acquired when the row now carries the
+		// offered hash; only a re-entry leaves more than one hold, so
+		// holds > 1 tells it from a new acquisition even when $2 = $3 (a
+		// retried attempt). No column that changes here is indexed, so the
+		// update stays on its page (HOT).
+		acquire: r.Replace(`WITH attempt AS (
     INSERT INTO {TABLE} AS t (name, token_hash, owner, holds, fence, acquired_at, expires_at)
     VALUES ($1, $2, $4, 1, nextval('{TABLE_fence_seq}'), now(), now() + {TTL})
     ON CONFLICT (name) DO UPDATE SET
-        token_hash  = CASE WHEN t.expires_at > now() THEN t.token_hash  ELSE excluded.token_hash END,
-        owner       = CASE WHEN t.expires_at > now() THEN t.owner       ELSE excluded.owner END,
-        holds       = CASE WHEN t.expires_at > now() THEN t.holds + 1   ELSE 1 END,
-        fence       = CASE WHEN t.expires_at > now() THEN t.fence       ELSE nextval('{TABLE_fence_seq}') END,
-        acquired_at = CASE WHEN t.expires_at > now() THEN t.acquired_at ELSE now() END,
-        expires_at  = now() + {TTL}
-    WHERE t.expires_at <= now() OR t.token_hash = $3::bytea
-    RETURNING t.holds > 1 AS reentered, {ROW}
+        token_hash    = CASE WHEN t.expires_at <= now() THEN excluded.token_hash ELSE t.token_hash END,
+        owner         = CASE WHEN t.expires_at <= now() THEN excluded.owner ELSE t.owner END,
+        holds         = CASE WHEN t.expires_at <= now() THEN 1 WHEN t.token_hash = $3 THEN t.holds + 1 ELSE t.holds END,
+        fence         = CASE WHEN t.expires_at <= now() THEN nextval('{TABLE_fence_seq}') ELSE t.fence END,
+        acquired_at   = CASE WHEN t.expires_at <= now() THEN now() ELSE t.acquired_at END,
+        expires_at    = CASE WHEN t.expires_at <= now() OR t.token_hash = $3 THEN now() + {TTL} ELSE t.expires_at END,
+        watched_until = CASE WHEN t.expires_at <= now() OR t.token_hash = $3 THEN t.watched_until
+                             ELSE greatest(t.watched_until, now() + {WATCH}) END
+    WHERE t.expires_at <= now() OR t.token_hash = $3::bytea OR $6::bigint > 0
+    RETURNING coalesce(t.token_hash = $2 OR t.token_hash = $3, false) AS acquired, holds, fence, owner, {REMAINING} AS remaining
 )
-SELECT true, reentered, {ROW} FROM acquired
+SELECT acquired, holds, fence, owner, remaining FROM attempt
 UNION ALL
-SELECT false, false, {ROW} FROM {TABLE} WHERE name = $1 AND NOT EXISTS (SELECT FROM acquired)`),
+SELECT false, holds, fence, owner, {REMAINING} FROM {TABLE} WHERE name = $1 AND NOT EXISTS (SELECT FROM attempt)`),
 
 		extend: r.Replace(`UPDATE {TABLE} SET expires_at = now() + ($3::bigint * interval '1 microsecond')
 WHERE name = $1 AND token_hash = $2 AND expires_at > now()
 RETURNING {ROW}`),
 
-		// The last hold's release notifies the waiters of every process;
-		// NOTIFY is delivered when the statement commits.
-		release: r.Replace(`WITH released AS (
-    UPDATE {TABLE} SET
-        holds      = holds - 1,
-        expires_at = CASE WHEN holds <= 1 THEN now() ELSE expires_at END
-    WHERE name = $1 AND token_hash = $2 AND expires_at > now()
-    RETURNING name, holds
-)
-SELECT holds, CASE WHEN holds = 0 THEN (SELECT 1 FROM pg_notify({TABLE_released}, name)) END
-FROM released`),
+		// The last hold's release notifies the waiters of every process,
+		// if any watches the lock; NOTIFY is delivered when the statement
+		// commits. Notifying is not free: PostgreSQL serialises the
+		// commits of notifying transactions.
+		release: r.Replace(`UPDATE {TABLE} SET
+    holds      = holds - 1,
+    expires_at = CASE WHEN holds <= 1 THEN now() ELSE expires_at END
+WHERE name = $1 AND token_hash = $2 AND expires_at > now()
+RETURNING holds, CASE WHEN holds = 0 AND watched_until > now() THEN pg_notify({TABLE_released}, name) IS NULL END`),
 
 		inspect: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE name = $1 AND expires_at > now()`),
 
 		list: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE expires_at > now() ORDER BY name COLLATE "C"`),
 
 		// Vacuum runs in a transaction that first locks out acquisitions
-		// (which hold {ROW} EXCLUSIVE from before they draw a fence until
+		// (which hold ROW EXCLUSIVE from before they draw a fence until
 		// they commit), so that no acquisition that drew its fence before
 		// a row was deleted can insert that name afresh after. The lock
-		// waits at most 50ms, then the batch is retried.
+		// waits at most 50ms, then the batch is retried. Each batch looks
+		// at the next $2 names after $1 in the primary key's order.
 		vacuumLock: r.Replace(`SET LOCAL lock_timeout = '50ms'; LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE`),
-		vacuum: r.Replace(`DELETE FROM {TABLE} WHERE expires_at <= now() AND name IN (
-    SELECT name FROM {TABLE} WHERE expires_at <= now() ORDER BY expires_at LIMIT $1)`),
+		vacuum: r.Replace(`WITH batch AS (
+    SELECT name FROM {TABLE} WHERE name > $1 ORDER BY name LIMIT $2
+), removed AS (
+    DELETE FROM {TABLE} WHERE name IN (SELECT name FROM batch) AND expires_at <= now() RETURNING 1
+)
+SELECT (SELECT count(*) FROM removed), (SELECT count(*) FROM batch),
+       coalesce((SELECT name FROM batch ORDER BY name DESC LIMIT 1), '')`),
 	}
 }

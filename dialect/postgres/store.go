@@ -9,14 +9,20 @@ import (
 )
 
 func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialect.AcquireResult, error) {
-	var res dialect.AcquireResult
+	res := dialect.AcquireResult{Row: dialect.Row{Name: req.Name}}
 	var held any // NULL when the caller holds nothing
 	if req.HeldHash != nil {
 		held = req.HeldHash
 	}
-	_, err := s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
-		return scanRow(sc, &res.Row, &res.Acquired, &res.Reentered)
-	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds())
+	var remaining int64
+	found, err := s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
+		return sc.Scan(&res.Acquired, &res.Row.Holds, &res.Row.Fence, &res.Row.Owner, &remaining)
+	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds(), max(req.Watch.Microseconds(), 0))
+	if !found { // held, and the holder's row vanished since (vacuumed)
+		return dialect.AcquireResult{}, err
+	}
+	res.Reentered = res.Acquired && res.Row.Holds > 1
+	res.Row.Remaining = time.Duration(remaining) * time.Microsecond
 	return res, err
 }
 
@@ -29,7 +35,7 @@ func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl t
 
 func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, bool, error) {
 	var holds int
-	var notified sql.NullInt64
+	var notified sql.NullBool
 	ok, err := s.queryRow(ctx, s.sql.release, func(sc dialect.Scanner) error { return sc.Scan(&holds, &notified) },
 		name, tokenHash)
 	return holds, ok, err
@@ -52,10 +58,10 @@ func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
 
 // VacuumBatch deletes one batch inside a short transaction that locks out
 // acquisitions (see statements.vacuumLock).
-func (s *store) VacuumBatch(ctx context.Context, limit int) (n int64, err error) {
+func (s *store) VacuumBatch(ctx context.Context, after string, limit int) (removed int64, next string, err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, classify(err)
+		return 0, "", classify(err)
 	}
 	defer func() {
 		if err != nil {
@@ -63,16 +69,16 @@ func (s *store) VacuumBatch(ctx context.Context, limit int) (n int64, err error)
 		}
 	}()
 	if _, err := tx.ExecContext(ctx, s.sql.vacuumLock); err != nil {
-		return 0, classify(err)
+		return 0, "", classify(err)
 	}
-	res, err := tx.ExecContext(ctx, s.sql.vacuum, limit)
-	if err != nil {
-		return 0, classify(err)
+	var looked int64
+	if err := tx.QueryRowContext(ctx, s.sql.vacuum, after, limit).Scan(&removed, &looked, &next); err != nil {
+		return 0, "", classify(err)
 	}
-	if n, err = res.RowsAffected(); err != nil {
-		return 0, classify(err)
+	if looked < int64(limit) {
+		next = "" // the end of the table
 	}
-	return n, classify(tx.Commit())
+	return removed, next, classify(tx.Commit())
 }
 
 // queryRow runs a statement that returns at most one row, scanning it

@@ -13,7 +13,7 @@ const rowColumns = "name, owner, holds, fence, acquired_at, expires_at, expires_
 // expires_at > now; release sets expires_at to now, so free rows and
 // expired rows are the same thing.
 type statements struct {
-	acquire, holder, extend, release, inspect, list, vacuum string
+	acquire, holder, extend, release, inspect, list, vacuumBatch, vacuum string
 }
 
 func newStatements(table string) statements {
@@ -57,9 +57,12 @@ RETURNING holds`),
 
 		list: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE expires_at > {NOW} ORDER BY name`),
 
-		// Short batches keep the write lock briefly. The trigger
+		// Vacuum looks at the next :limit names after :after in key order
+		// (a read, which never waits for the write lock), then deletes the
+		// free and expired rows among them in one short write. The trigger
 		// TABLE_fence_floor records the highest fence deleted.
-		vacuum: r.Replace(`DELETE FROM {TABLE} WHERE expires_at <= {NOW} AND name IN (
-    SELECT name FROM {TABLE} WHERE expires_at <= {NOW} ORDER BY expires_at LIMIT :limit)`),
+		vacuumBatch: r.Replace(`SELECT count(*), coalesce(max(name), '') FROM (
+    SELECT name FROM {TABLE} WHERE name > :after ORDER BY name LIMIT :limit)`),
+		vacuum: r.Replace(`DELETE FROM {TABLE} WHERE name > :after AND name <= :last AND expires_at <= {NOW}`),
 	}
 }

@@ -13,10 +13,29 @@ type store struct {
 	table string
 	sql   statements
 	stmts *dialect.Stmts // parsed once per connection, not on every call
+
+	// turn is held while a statement that writes runs. SQLite has one
+	// writer at a time; goroutines of one process that collided on its
+	// lock would each sleep in SQLite's busy handler, up to 100ms a time
+	// and in no order, so that a vacuum could starve acquisitions for
+	// seconds. Waiting for the turn instead is first come, first served.
+	// Other processes are still kept apart by SQLite's lock.
+	turn chan struct{}
 }
 
 func newStore(db *sql.DB, table string) *store {
-	return &store{db: db, table: table, sql: newStatements(table), stmts: dialect.NewStmts(db)}
+	return &store{db: db, table: table, sql: newStatements(table), stmts: dialect.NewStmts(db), turn: make(chan struct{}, 1)}
+}
+
+// write runs f, which writes, in this store's turn.
+func (s *store) write(ctx context.Context, f func() error) error {
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err() // nothing ran
+	}
+	defer func() { <-s.turn }()
+	return f()
 }
 
 func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialect.AcquireResult, error) {
@@ -25,15 +44,19 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	if req.HeldHash != nil {
 		heldHash = req.HeldHash
 	}
-	found, err := s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
-		return scanRow(sc, &res.Row, &res.Reentered)
-	},
-		sql.Named("name", req.Name),
-		sql.Named("new_hash", req.NewHash),
-		sql.Named("held_hash", heldHash),
-		sql.Named("owner", req.Owner),
-		sql.Named("ttl", req.TTL.Milliseconds()),
-	)
+	var found bool
+	err := s.write(ctx, func() (err error) {
+		found, err = s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
+			return scanRow(sc, &res.Row, &res.Reentered)
+		},
+			sql.Named("name", req.Name),
+			sql.Named("new_hash", req.NewHash),
+			sql.Named("held_hash", heldHash),
+			sql.Named("owner", req.Owner),
+			sql.Named("ttl", req.TTL.Milliseconds()),
+		)
+		return err
+	})
 	if err != nil || found {
 		res.Acquired = found
 		return res, err
@@ -48,15 +71,23 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 
 func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (dialect.Row, bool, error) {
 	var row dialect.Row
-	ok, err := s.queryRow(ctx, s.sql.extend, func(sc dialect.Scanner) error { return scanRow(sc, &row) },
-		sql.Named("name", name), sql.Named("hash", tokenHash), sql.Named("ttl", ttl.Milliseconds()))
+	var ok bool
+	err := s.write(ctx, func() (err error) {
+		ok, err = s.queryRow(ctx, s.sql.extend, func(sc dialect.Scanner) error { return scanRow(sc, &row) },
+			sql.Named("name", name), sql.Named("hash", tokenHash), sql.Named("ttl", ttl.Milliseconds()))
+		return err
+	})
 	return row, ok, err
 }
 
 func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, bool, error) {
 	var holds int
-	ok, err := s.queryRow(ctx, s.sql.release, func(sc dialect.Scanner) error { return sc.Scan(&holds) },
-		sql.Named("name", name), sql.Named("hash", tokenHash))
+	var ok bool
+	err := s.write(ctx, func() (err error) {
+		ok, err = s.queryRow(ctx, s.sql.release, func(sc dialect.Scanner) error { return sc.Scan(&holds) },
+			sql.Named("name", name), sql.Named("hash", tokenHash))
+		return err
+	})
 	return holds, ok, err
 }
 
@@ -76,13 +107,24 @@ func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
 	return out, classify(err)
 }
 
-func (s *store) VacuumBatch(ctx context.Context, limit int) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.sql.vacuum, sql.Named("limit", limit))
-	if err != nil {
-		return 0, classify(err)
+func (s *store) VacuumBatch(ctx context.Context, after string, limit int) (removed int64, next string, err error) {
+	var looked int64
+	var last string
+	if _, err := s.queryRow(ctx, s.sql.vacuumBatch, func(sc dialect.Scanner) error { return sc.Scan(&looked, &last) },
+		sql.Named("after", after), sql.Named("limit", limit)); err != nil || looked == 0 {
+		return 0, "", err
 	}
-	n, err := res.RowsAffected()
-	return n, classify(err)
+	err = s.write(ctx, func() error {
+		res, err := s.stmts.Exec(ctx, s.sql.vacuum, sql.Named("after", after), sql.Named("last", last))
+		if err == nil {
+			removed, err = res.RowsAffected()
+		}
+		return classify(err)
+	})
+	if err != nil || looked < int64(limit) {
+		return removed, "", err // "": the end of the table
+	}
+	return removed, last, nil
 }
 
 // Close closes the prepared statements.

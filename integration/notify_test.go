@@ -1,0 +1,90 @@
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/distlock/distlock/distlock"
+)
+
+// TestPostgresNotifiesOnlyWatchedReleases checks that a release sends a
+// NOTIFY only when a waiter watches the lock: PostgreSQL serialises the
+// commits of notifying transactions, so uncontended releases must not.
+func TestPostgresNotifiesOnlyWatchedReleases(t *testing.T) {
+	t.Parallel()
+	tg := serverTarget(t, "postgres")
+	cfg := distlock.Config{MaxTime: 20 * time.Second, RetryInterval: 8 * time.Second}
+	h, mod := setup(t, tg, cfg)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	conn, err := pgx.Connect(ctx, tg.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, `LISTEN "`+h.table+`_released"`); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nobody waits for "quiet": its release must stay silent.
+	tok, err := mod.Acquire(ctx, "quiet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mod.Release(ctx, "quiet", tok); err != nil {
+		t.Fatal(err)
+	}
+
+	// A waiter in another Module watches "busy" while this one holds it.
+	db, err := sql.Open(tg.DriverName, tg.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	cfg.Table = h.table
+	other, err := distlock.New(db, tg.Dialect, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tok, err = mod.Acquire(ctx, "busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acquired := make(chan error, 1)
+	go func() {
+		_, err := other.Acquire(ctx, "busy")
+		acquired <- err
+	}()
+	for watched := false; !watched; {
+		if err := db.QueryRowContext(ctx, `SELECT watched_until > now() FROM "`+h.table+`" WHERE name = 'busy'`).Scan(&watched); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // let the waiter's listener connect
+	released := time.Now()
+	if err := mod.Release(ctx, "busy", tok); err != nil {
+		t.Fatal(err)
+	}
+
+	n, err := conn.WaitForNotification(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Payload != "busy" {
+		t.Fatalf("first notification is for %q, want only the watched lock busy", n.Payload)
+	}
+	// The waiter was woken, not left to its 8s back-off.
+	if err := <-acquired; err != nil {
+		t.Fatalf("waiter: %v", err)
+	}
+	if waited := time.Since(released); waited > cfg.RetryInterval/2 {
+		t.Errorf("waiter took %v after the release: not woken by the notification", waited)
+	}
+}
