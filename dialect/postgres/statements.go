@@ -83,14 +83,20 @@ RETURNING holds, CASE WHEN holds = 0 AND watched_until > now() THEN pg_notify({T
 		// Vacuum runs in a transaction that first locks out acquisitions
 		// (which hold ROW EXCLUSIVE from before they draw a fence until
 		// they commit), so that no acquisition that drew its fence before
-		// a row was deleted can insert that name afresh after. The lock
-		// waits at most 50ms, then the batch is retried. Each batch looks
-		// at the next $2 names after $1 in the primary key's order.
-		vacuumLock: r.Replace(`SET LOCAL lock_timeout = '50ms'; LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE`),
+		// a row was deleted can insert that name afresh after. While the
+		// vacuum waits for the lock, new acquisitions queue behind it, so
+		// it waits at most 10ms, then the batch is retried: an acquisition
+		// waits for vacuum a batch's time, plus at most 10ms even when
+		// autovacuum (whose lock conflicts too) holds the table for
+		// seconds. Each batch looks at the next $2 names after $1 in the
+		// primary key's order, and deletes by = ANY, which every plan
+		// serves from the primary key (an IN subquery may be planned as a
+		// hash join over the whole table).
+		vacuumLock: r.Replace(`SET LOCAL lock_timeout = '10ms'; LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE`),
 		vacuum: r.Replace(`WITH batch AS (
     SELECT name FROM {TABLE} WHERE name > $1 ORDER BY name LIMIT $2
 ), removed AS (
-    DELETE FROM {TABLE} WHERE name IN (SELECT name FROM batch) AND expires_at <= now() RETURNING 1
+    DELETE FROM {TABLE} WHERE name = ANY (ARRAY(SELECT name FROM batch)) AND expires_at <= now() RETURNING 1
 )
 SELECT (SELECT count(*) FROM removed), (SELECT count(*) FROM batch),
        coalesce((SELECT name FROM batch ORDER BY name DESC LIMIT 1), '')`),
