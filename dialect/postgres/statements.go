@@ -31,36 +31,32 @@ func newStatements(table string) statements {
 		"{WATCH}", "($6::bigint * interval '1 microsecond')",
 	)
 	return statements{
-		// One statement, one round trip. The upsert inserts a new row, or
-		// takes a free/expired row as a new acquisition, or re-enters a
-		// live row whose hash is $3. Otherwise someone else holds it: a
-		// waiter ($6 > 0) extends watched_until, so that the holder's
-		// release will NOTIFY, and reads the holder's row back; without $6
-		// the WHERE leaves the row alone and the second branch reads it.
-		// A new acquisition's fence is a fresh nextval, drawn after the
-		// row lock is taken. It is acquired when the row now carries the
-		// offered hash; only a re-entry leaves more than one hold, so
-		// holds > 1 tells it from a new acquisition even when $2 = $3 (a
-		// retried attempt). No column that changes here is indexed, so the
-		// update stays on its page (HOT).
-		acquire: r.Replace(`WITH attempt AS (
-    INSERT INTO {TABLE} AS t (name, token_hash, owner, holds, fence, acquired_at, expires_at)
-    VALUES ($1, $2, $4, 1, nextval('{TABLE_fence_seq}'), now(), now() + {TTL})
-    ON CONFLICT (name) DO UPDATE SET
-        token_hash    = CASE WHEN t.expires_at <= now() THEN excluded.token_hash ELSE t.token_hash END,
-        owner         = CASE WHEN t.expires_at <= now() THEN excluded.owner ELSE t.owner END,
-        holds         = CASE WHEN t.expires_at <= now() THEN 1 WHEN t.token_hash = $3 THEN t.holds + 1 ELSE t.holds END,
-        fence         = CASE WHEN t.expires_at <= now() THEN nextval('{TABLE_fence_seq}') ELSE t.fence END,
-        acquired_at   = CASE WHEN t.expires_at <= now() THEN now() ELSE t.acquired_at END,
-        expires_at    = CASE WHEN t.expires_at <= now() OR t.token_hash = $3 THEN now() + {TTL} ELSE t.expires_at END,
-        watched_until = CASE WHEN t.expires_at <= now() OR t.token_hash = $3 THEN t.watched_until
-                             ELSE greatest(t.watched_until, now() + {WATCH}) END
-    WHERE t.expires_at <= now() OR t.token_hash = $3::bytea OR $6::bigint > 0
-    RETURNING coalesce(t.token_hash = $2 OR t.token_hash = $3, false) AS acquired, holds, fence, owner, {REMAINING} AS remaining
-)
-SELECT acquired, holds, fence, owner, remaining FROM attempt
-UNION ALL
-SELECT false, holds, fence, owner, {REMAINING} FROM {TABLE} WHERE name = $1 AND NOT EXISTS (SELECT FROM attempt)`),
+		// One statement, one round trip, always one row back. The upsert
+		// inserts a new row, or takes a free/expired row as a new
+		// acquisition, or re-enters a live row whose hash is $3. Otherwise
+		// someone else holds it: the update rewrites the holder's values
+		// unchanged (which costs no more than the row lock that a WHERE
+		// would take anyway, and spares a second branch to read the
+		// holder's row), and a waiter ($6 > 0) extends watched_until, so
+		// that the holder's release will NOTIFY. A new acquisition's fence
+		// is a fresh nextval, drawn after the row lock is taken. It is
+		// acquired when the row now carries the offered hash; only a
+		// re-entry leaves more than one hold, so holds > 1 tells it from a
+		// new acquisition even when $2 = $3 (a retried attempt). No column
+		// that changes here is indexed, so the update stays on its page
+		// (HOT).
+		acquire: r.Replace(`INSERT INTO {TABLE} AS t (name, token_hash, owner, holds, fence, acquired_at, expires_at)
+VALUES ($1, $2, $4, 1, nextval('{TABLE_fence_seq}'), now(), now() + {TTL})
+ON CONFLICT (name) DO UPDATE SET
+    token_hash    = CASE WHEN t.expires_at <= now() THEN excluded.token_hash ELSE t.token_hash END,
+    owner         = CASE WHEN t.expires_at <= now() THEN excluded.owner ELSE t.owner END,
+    holds         = CASE WHEN t.expires_at <= now() THEN 1 WHEN t.token_hash = $3 THEN t.holds + 1 ELSE t.holds END,
+    fence         = CASE WHEN t.expires_at <= now() THEN nextval('{TABLE_fence_seq}') ELSE t.fence END,
+    acquired_at   = CASE WHEN t.expires_at <= now() THEN now() ELSE t.acquired_at END,
+    expires_at    = CASE WHEN t.expires_at <= now() OR t.token_hash = $3 THEN now() + {TTL} ELSE t.expires_at END,
+    watched_until = CASE WHEN t.expires_at <= now() OR t.token_hash = $3 THEN t.watched_until
+                         ELSE greatest(t.watched_until, now() + {WATCH}) END
+RETURNING coalesce(t.token_hash = $2 OR t.token_hash = $3::bytea, false), holds, fence, owner, {REMAINING}`),
 
 		extend: r.Replace(`UPDATE {TABLE} SET expires_at = now() + ($3::bigint * interval '1 microsecond')
 WHERE name = $1 AND token_hash = $2 AND expires_at > now()

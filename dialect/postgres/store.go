@@ -15,15 +15,14 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 		held = req.HeldHash
 	}
 	var remaining int64
-	found, err := s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
+	if _, err := s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
 		return sc.Scan(&res.Acquired, &res.Row.Holds, &res.Row.Fence, &res.Row.Owner, &remaining)
-	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds(), max(req.Watch.Microseconds(), 0))
-	if !found { // held, and the holder's row vanished since (vacuumed)
+	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds(), max(req.Watch.Microseconds(), 0)); err != nil {
 		return dialect.AcquireResult{}, err
 	}
 	res.Reentered = res.Acquired && res.Row.Holds > 1
 	res.Row.Remaining = time.Duration(remaining) * time.Microsecond
-	return res, err
+	return res, nil
 }
 
 func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (dialect.Row, bool, error) {
