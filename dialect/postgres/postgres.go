@@ -6,14 +6,18 @@
 //	mod, err := distlock.New(db, postgres.Dialect(), distlock.Config{})
 //
 // Acquire, extend and release are each one statement; expiry is decided
-// by the server's now(). Releases send a NOTIFY that wakes waiters in
-// every process at once: each Module that waits keeps one extra
+// by the server's now(). A waiting acquire marks the lock as watched, and
+// the release of a watched lock sends a NOTIFY that wakes its waiters in
+// every process at once (uncontended releases send none: PostgreSQL
+// serialises the commits of notifying transactions). Each Module that
+// waits keeps one extra
 // connection open for LISTEN, made with the settings of a connection from
 // your pool (so it needs a pgx pool and a direct connection or session
 // pooling; behind PgBouncer's transaction pooling, waiters simply poll).
 // Fences come from a sequence, so they never go back, and vacuum locks
 // the table for a few milliseconds per batch so that no acquisition can
-// straddle a deletion.
+// straddle a deletion. No column that acquire and release change is
+// indexed, so their updates are HOT (heap-only): one WAL record each.
 package postgres
 
 import (
