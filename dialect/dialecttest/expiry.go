@@ -2,6 +2,8 @@ package dialecttest
 
 import (
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -146,4 +148,76 @@ func testFenceMonotonic(t *testing.T, h Harness) {
 		t.Fatalf("Vacuum = %d, %v; want 1 row removed", n, err)
 	}
 	next("expiry and vacuum", b.mod)
+}
+
+// Fences keep rising while Vacuum deletes the rows of released locks
+// between acquisitions, from other pools, as fast as it can: each holder
+// records its fence while it holds the lock, so the records of one name
+// are in holding order.
+func testFencesRiseUnderVacuum(t *testing.T, h Harness) {
+	const pools, workers, rounds = 3, 2, 25
+	b := setup(t, h, distlock.Config{})
+	names := []string{uniqueName("vf-a"), uniqueName("vf-b")}
+	var mu sync.Mutex
+	fences := map[string][]int64{}
+	errs := make(chan error, pools*workers+1)
+	var wg sync.WaitGroup
+	for range pools {
+		m := b.peer(t, distlock.Config{RetryInterval: 5 * time.Millisecond})
+		for w := range workers {
+			wg.Go(func() {
+				for r := range rounds {
+					l := m.Get(names[(w+r)%len(names)])
+					if err := l.Acquire(b.ctx); err != nil {
+						errs <- err
+						return
+					}
+					mu.Lock()
+					fences[l.Name()] = append(fences[l.Name()], l.Fence())
+					mu.Unlock()
+					if err := l.Release(b.ctx); err != nil {
+						errs <- err
+						return
+					}
+				}
+			})
+		}
+	}
+	vacuumer := b.peer(t, distlock.Config{VacuumBatch: 1})
+	done := make(chan struct{})
+	var removed int64
+	var vacuum sync.WaitGroup
+	vacuum.Go(func() {
+		for {
+			select {
+			case <-done:
+				return
+			default:
+			}
+			n, err := vacuumer.Vacuum(b.ctx)
+			if err != nil {
+				errs <- fmt.Errorf("vacuum: %w", err)
+				return
+			}
+			removed += n
+		}
+	})
+	wg.Wait()
+	close(done)
+	vacuum.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	for name, fs := range fences {
+		for i := 1; i < len(fs); i++ {
+			if fs[i] <= fs[i-1] {
+				t.Errorf("%s: fence %d after %d (acquisition %d of %d)", name, fs[i], fs[i-1], i+1, len(fs))
+			}
+		}
+	}
+	if removed == 0 {
+		t.Error("Vacuum never removed a row: the test did not exercise it")
+	}
+	t.Logf("%d rows vacuumed during %d acquisitions", removed, pools*workers*rounds)
 }

@@ -72,6 +72,7 @@ func Run(t *testing.T, h Harness) {
 		{"CloseStopsDo", testCloseStopsDo},
 		{"InspectList", testInspectList},
 		{"Vacuum", testVacuum},
+		{"FencesRiseUnderVacuum", testFencesRiseUnderVacuum},
 		{"Migrate", testMigrate},
 		{"OneStatementPerOperation", testOneStatement},
 		{"RetriedAttempt", testRetriedAttempt},
