@@ -103,6 +103,10 @@ func latencySubjects(ctx context.Context, e *env, t *target.Target, f *floor.Flo
 		{key: roleFloor, label: "floor: 2× single-row UPDATE, autocommit", role: roleFloor, op: f.Writes(1)},
 		{key: roleDistlock, label: "distlock Acquire + Release", role: roleDistlock, op: cycle(lockers.Distlock(m), name)},
 	}
+	if op := f.ReturningWrites(1); op != nil {
+		subjects = append(subjects, latencySubject{key: "floor-returning",
+			label: "2× single-row UPDATE … RETURNING, autocommit (context: writes that answer, as a lock's must)", role: roleContext, op: op})
+	}
 	add := func(key, label string, l lockers.Locker, err error) error {
 		if err != nil {
 			return err

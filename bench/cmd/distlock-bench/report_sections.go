@@ -108,8 +108,9 @@ func renderThroughput(b *strings.Builder, res *results) {
 	b.WriteString("## 3. Throughput on distinct names\n\n")
 	b.WriteString("Acquire+release cycles per second, each goroutine on a name of its own; the floor's two updates " +
 		"with each goroutine on a row of its own. On PostgreSQL the last column is the floor whose second update " +
-		"also calls pg_notify, as distlock's release does: PostgreSQL holds a database-wide lock from before the " +
-		"commit of a notifying transaction until after it is flushed, so such commits cannot share a WAL flush.\n\n")
+		"also calls pg_notify, as every distlock release did before releases notified only locks that a waiter " +
+		"watches (none here): PostgreSQL holds a database-wide lock from before the commit of a notifying " +
+		"transaction until after it is flushed, so such commits cannot share a WAL flush.\n\n")
 	table(b, []string{"database", "goroutines", "distlock ops/s", "floor ops/s", "distlock ÷ floor", "floor + NOTIFY ops/s"}, rows)
 }
 

@@ -12,7 +12,7 @@ import (
 
 // Roles of the latency subjects.
 const (
-	roleContext  = "context"  // two SELECT 1
+	roleContext  = "context"  // two SELECT 1; two UPDATE … RETURNING
 	roleFloor    = "floor"    // two durable single-row writes
 	roleDistlock = "distlock" // the subject
 	rolePeer     = "peer"     // what a user would pick instead

@@ -22,6 +22,7 @@ const Table = "bench_floor"
 // Floor holds the prepared statements of the floor on one database.
 type Floor struct {
 	update, selectOne *sql.Stmt
+	returning         *sql.Stmt // UPDATE … RETURNING: PostgreSQL and SQLite
 	notify            *sql.Stmt // PostgreSQL only
 }
 
@@ -65,6 +66,12 @@ func New(ctx context.Context, t *target.Target, rows int) (*Floor, error) {
 		f.Close()
 		return nil, fmt.Errorf("floor %s: prepare: %w", t.Name, err)
 	}
+	if t.Name != target.MySQL { // MySQL and MariaDB have no UPDATE … RETURNING
+		if f.returning, err = t.DB.PrepareContext(ctx, "UPDATE "+Table+" SET n = n + 1 WHERE id = "+param+" RETURNING n"); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("floor %s: prepare: %w", t.Name, err)
+		}
+	}
 	if t.Name == target.Postgres {
 		f.notify, err = t.DB.PrepareContext(ctx, "WITH u AS (UPDATE "+Table+" SET n = n + 1 WHERE id = $1 RETURNING id) "+
 			"SELECT pg_notify('"+Table+"', id::text) FROM u")
@@ -78,7 +85,7 @@ func New(ctx context.Context, t *target.Target, rows int) (*Floor, error) {
 
 // Close closes the prepared statements.
 func (f *Floor) Close() error {
-	for _, st := range []*sql.Stmt{f.update, f.selectOne, f.notify} {
+	for _, st := range []*sql.Stmt{f.update, f.selectOne, f.returning, f.notify} {
 		if st != nil {
 			st.Close()
 		}
@@ -103,6 +110,25 @@ func (f *Floor) Writes(id int) workload.Op {
 	}
 }
 
+// ReturningWrites returns Writes with each update reading back the value
+// it wrote (UPDATE … RETURNING), as a lock's writes must (the acquire its
+// fence, the release the holds left), or nil where the database has no
+// UPDATE … RETURNING.
+func (f *Floor) ReturningWrites(id int) workload.Op {
+	if f.returning == nil {
+		return nil
+	}
+	return func(ctx context.Context) error {
+		for range 2 {
+			var n int64
+			if err := f.returning.QueryRowContext(ctx, id).Scan(&n); err != nil {
+				return fmt.Errorf("floor update returning: %w", err)
+			}
+		}
+		return nil
+	}
+}
+
 // Selects returns two SELECT 1 round trips.
 func (f *Floor) Selects() workload.Op {
 	return func(ctx context.Context) error {
@@ -117,7 +143,8 @@ func (f *Floor) Selects() workload.Op {
 }
 
 // NotifyWrites (PostgreSQL only) is Writes with the second update sending
-// a NOTIFY in the same statement, as distlock's release does. PostgreSQL
+// a NOTIFY in the same statement, as distlock's release does when a
+// waiter watches the lock. PostgreSQL
 // serialises the commits of all transactions that notify (they hold a
 // database-wide lock from before the commit until after it is flushed),
 // so this shows what that costs when many goroutines release at once.
