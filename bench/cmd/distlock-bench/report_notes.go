@@ -18,6 +18,11 @@ func renderNotes(b *strings.Builder, res *results) {
 		}
 	}
 	for _, db := range measured(res) {
+		if n := returningNote(db); n != "" {
+			notes = append(notes, n)
+		}
+	}
+	for _, db := range measured(res) {
 		if v := db.Vacuum; v != nil && v.SlowBaseline > 0 {
 			notes = append(notes, fmt.Sprintf("%s: %d of %d live acquisitions took over 50 ms before the vacuum started, "+
 				"so the slow ones during it are not all the vacuum's doing: the %d live goroutines also wait for one another.",
@@ -51,4 +56,22 @@ func notifyNote(pg *dbResult) string {
 	return fmt.Sprintf("PostgreSQL, %d goroutines: distlock does %.0f cycles/s, the floor %.0f, and the floor whose "+
 		"second update notifies %.0f. Releases that NOTIFY commit one at a time, so distlock's throughput follows "+
 		"the notifying floor, not the plain one.", g, dl, fl, fn)
+}
+
+// returningNote compares distlock with the floor whose writes return a
+// value: a lock's acquire must return its fence and its release the holds
+// left, so that is the floor a lock can hope for.
+func returningNote(db *dbResult) string {
+	fl, ret, dl := db.latency(roleFloor), db.latency("floor-returning"), db.latency(roleDistlock)
+	if fl == nil || ret == nil || dl == nil {
+		return ""
+	}
+	r := stats.Of(stats.Ratios(ret.p50(), fl.p50())).Median
+	d := stats.Of(stats.Ratios(dl.p50(), fl.p50())).Median
+	if r == 0 || d == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%s: two single-row updates that return what they wrote take %.2f× the floor (p50), distlock %.2f×: "+
+		"a lock's writes must answer (the acquire its fence or its holder, the release the holds left), and distlock's "+
+		"acquire is an INSERT … ON CONFLICT on a wider row.", db.Label, r, d)
 }
