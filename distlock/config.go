@@ -6,9 +6,7 @@ import (
 	"math"
 	"os"
 	"strconv"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/distlock/distlock/dialect"
 )
@@ -95,8 +93,8 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Owner == "" {
 		c.Owner = defaultOwner()
 	}
-	if len(c.Owner) > MaxNameLen || !utf8.ValidString(c.Owner) || strings.IndexByte(c.Owner, 0) >= 0 {
-		return c, fmt.Errorf("%w: Owner must be valid UTF-8 without NUL, at most %d bytes", ErrInvalidConfig, MaxNameLen)
+	if err := ValidName(c.Owner); err != nil { // the same rules as a lock name
+		return c, fmt.Errorf("%w: Owner: %v", ErrInvalidConfig, err)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

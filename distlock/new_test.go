@@ -98,11 +98,8 @@ func TestNewAcceptedTableWorks(t *testing.T) {
 			ctx := context.Background()
 			db, _ := openSQLite(t)
 			m, err := distlock.New(db, sqlite.Dialect(), distlock.Config{Table: table})
-			if err != nil {
-				if !errors.Is(err, distlock.ErrInvalidConfig) {
-					t.Fatalf("New(Table: %q) = %v, want ErrInvalidConfig if it rejects", table, err)
-				}
-				return
+			if err != nil { // every one of these is a valid table name
+				t.Fatalf("New(Table: %q) = %v", table, err)
 			}
 			defer m.Close()
 			if err := m.Migrate(ctx); err != nil {

@@ -228,12 +228,17 @@ func up(m *migrate.Migrate) error {
 }
 
 // Cause returns the driver's error inside golang-migrate's database.Error
-// (which has no Unwrap), or err itself, so that dialects can classify the
-// errors of Migrate like any other.
+// (which has no Unwrap; drivers return it by value or by pointer), or err
+// itself, so that dialects can classify the errors of Migrate like any
+// other.
 func Cause(err error) error {
 	var me database.Error
 	if errors.As(err, &me) && me.OrigErr != nil {
 		return me.OrigErr
+	}
+	var pme *database.Error
+	if errors.As(err, &pme) && pme != nil && pme.OrigErr != nil {
+		return pme.OrigErr
 	}
 	return err
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"path"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/golang-migrate/migrate/v4/database"
 	_ "modernc.org/sqlite"
 
 	"github.com/distlock/distlock/dialect"
@@ -307,5 +309,24 @@ func testRenderedSQLRuns(t *testing.T, table string) {
 		if !slices.Equal(got, want) {
 			t.Errorf("after %s: objects %q, want %q", file, got, want)
 		}
+	}
+}
+
+// Cause finds the driver's error inside golang-migrate's database.Error,
+// which drivers return by value or by pointer, wrapped or not.
+func TestCause(t *testing.T) {
+	t.Parallel()
+	orig := errors.New("driver says no")
+	for name, err := range map[string]error{
+		"value":           database.Error{OrigErr: orig, Err: "try lock failed"},
+		"pointer":         &database.Error{OrigErr: orig, Err: "try lock failed"},
+		"wrapped pointer": fmt.Errorf("migrate: %w", &database.Error{OrigErr: orig}),
+	} {
+		if got := Cause(err); got != orig {
+			t.Errorf("%s: Cause = %v, want the driver's error", name, got)
+		}
+	}
+	if plain := errors.New("plain"); Cause(plain) != plain {
+		t.Error("Cause changed an error that holds no database.Error")
 	}
 }

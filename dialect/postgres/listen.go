@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -15,8 +16,11 @@ import (
 // connection fails.
 func (s *store) Listen(ctx context.Context, ready func(), released func(name string)) error {
 	cfg, err := s.connConfig(ctx)
-	if err != nil {
+	switch {
+	case errors.Is(err, errNotPgx):
 		return fmt.Errorf("%w: %w", dialect.ErrListenUnsupported, err)
+	case err != nil: // e.g. the server is down: the caller tries again
+		return classify(err)
 	}
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
