@@ -89,7 +89,7 @@ type Store interface {
 // correctness.
 type Listener interface {
 	// Listen blocks, calling released with the name of each watched lock
-	// (see AcquireRequest.Watch) released by anyone, until ctx ends or the
+	// (see AcquireRequest.Wait) released by anyone, until ctx ends or the
 	// connection fails. It calls ready once
 	// it is listening, so that the caller can wake every waiter for a
 	// re-check after a reconnect (notifications sent meanwhile are lost).
@@ -109,14 +109,15 @@ type AcquireRequest struct {
 	// still tell a re-entry (holds grew) from a new acquisition.
 	HeldHash []byte
 	TTL      time.Duration
-	// Watch, when positive, says that the caller will wait for the lock if
-	// it is held, and attempt again within Watch. A dialect that pushes
-	// releases (a Listener) then records that the lock is watched until
-	// now + Watch, by the database's clock, and announces its releases in
+	// Wait, when positive, says that the caller will wait for the lock if
+	// it is held, and attempt again within Wait. Only then must a failed
+	// Acquire report the holder's Remaining (a dialect that needs a second
+	// read for it spares a TryAcquire that read). A dialect that pushes
+	// releases (a Listener) also records that the lock is watched until
+	// now + Wait, by the database's clock, and announces its releases in
 	// that window; releases of an unwatched lock announce nothing, so
 	// that the common, uncontended release costs no more than its update.
-	// Other dialects ignore Watch.
-	Watch time.Duration
+	Wait time.Duration
 }
 
 // AcquireResult is the outcome of Store.Acquire.
@@ -126,10 +127,11 @@ type AcquireResult struct {
 	Reentered bool
 	// Row describes the lock after the statement, as far as the dialect
 	// reads it back in the same round trip. When Acquired it must carry
-	// Name and Fence (the fence of the acquisition); otherwise it must
-	// carry Name and Remaining (how long the current holder still has, by
-	// the database's clock), unless the holder's row could not be read
-	// (it may have vanished since), in which case Row is zero.
+	// Name and Fence (the fence of the acquisition); otherwise, when the
+	// request's Wait is positive, it must carry Name and Remaining (how
+	// long the current holder still has, by the database's clock), unless
+	// the holder's row could not be read (it may have vanished since), in
+	// which case Row is zero.
 	Row Row
 }
 

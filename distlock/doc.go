@@ -44,7 +44,8 @@
 // it can reject a holder whose lock has expired.
 //
 // Acquire, Extend and Release are each one SQL statement: one round trip,
-// no transaction. A waiting Acquire is woken at once by a release in the
+// no transaction (on SQLite, an attempt of a waiting Acquire that finds the
+// lock held reads the holder's expiry too). A waiting Acquire is woken at once by a release in the
 // same Module (and, on PostgreSQL, anywhere, through LISTEN/NOTIFY);
 // otherwise it polls with exponential back-off and 0-25% jitter, never
 // sleeping past the holder's expiry.

@@ -193,9 +193,9 @@ func (l *Lock) held(ctx context.Context) (Token, error) {
 // new and held, so that if that attempt did take the lock, this one
 // re-enters it instead of failing). It returns the token it offered for a
 // new acquisition, or "" when the handle already held one (a re-entry
-// attempt, whose lost outcome cannot be recovered). A positive watch asks
-// for the lock's release to be announced (dialect.AcquireRequest.Watch).
-func (l *Lock) attempt(ctx context.Context, pending Token, watch time.Duration) (dialect.AcquireResult, Token, error) {
+// attempt, whose lost outcome cannot be recovered). A positive wait says
+// that the caller waits for the lock (dialect.AcquireRequest.Wait).
+func (l *Lock) attempt(ctx context.Context, pending Token, wait time.Duration) (dialect.AcquireResult, Token, error) {
 	l.mu.Lock()
 	heldTok := l.tok
 	l.mu.Unlock()
@@ -208,7 +208,7 @@ func (l *Lock) attempt(ctx context.Context, pending Token, watch time.Duration) 
 		Owner:   l.m.cfg.Owner,
 		NewHash: hashToken(l.name, newTok),
 		TTL:     l.m.cfg.MaxTime,
-		Watch:   watch,
+		Wait:    wait,
 	}
 	offered := newTok
 	switch {

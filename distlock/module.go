@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
@@ -27,7 +26,6 @@ type Module struct {
 
 	mu         sync.Mutex // orders spawn's wg.Add before Close's wg.Wait
 	listenOnce sync.Once
-	pollOnly   atomic.Bool // the dialect cannot push with this *sql.DB
 	closeOnce  sync.Once
 	closeErr   error
 }
@@ -122,20 +120,15 @@ func (m *Module) spawn(f func()) error {
 }
 
 // listen starts, once, the goroutine that relays the database's release
-// notifications to local waiters, when the dialect can push. It returns
-// how long a failed attempt should ask the database to announce the
-// lock's releases (dialect.AcquireRequest.Watch): until a little after
-// the waiter's longest sleep, by which time its next attempt renews the
-// request; 0 when nothing would hear the announcement.
-func (m *Module) listen() time.Duration {
+// notifications to local waiters, when the dialect can push.
+func (m *Module) listen() {
 	l, ok := m.store.(dialect.Listener)
-	if !ok || m.pollOnly.Load() {
-		return 0
+	if !ok {
+		return
 	}
 	m.listenOnce.Do(func() {
 		_ = m.spawn(func() { m.relay(l) }) // fails only after Close
 	})
-	return m.cfg.MaxRetryInterval + m.cfg.MaxRetryInterval/4 + time.Second
 }
 
 // relay keeps a listener running until Close, reconnecting with back-off.
@@ -153,7 +146,6 @@ func (m *Module) relay(l dialect.Listener) {
 			return
 		}
 		if errors.Is(err, dialect.ErrListenUnsupported) {
-			m.pollOnly.Store(true)
 			m.cfg.Logger.Info("distlock: waiters will poll", "reason", err)
 			return
 		}

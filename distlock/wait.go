@@ -24,9 +24,12 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, errors.Join(ErrNotAcquired, err)
 	}
-	var watch time.Duration
+	var within time.Duration // see dialect.AcquireRequest.Wait
 	if wait {
-		watch = l.m.listen()
+		l.m.listen()
+		// A little after the longest sleep below, by which time the next
+		// attempt renews it.
+		within = l.m.cfg.MaxRetryInterval + l.m.cfg.MaxRetryInterval/4 + time.Second
 	}
 	pause := l.m.cfg.RetryInterval
 	var pending Token // see attempt
@@ -39,7 +42,7 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 		var res dialect.AcquireResult
 		var offered Token
 		err := l.m.retry(ctx, func() (err error) {
-			res, offered, err = l.attempt(ctx, pending, watch)
+			res, offered, err = l.attempt(ctx, pending, within)
 			return err
 		})
 		switch {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -68,6 +69,7 @@ func (c *countingConn) PrepareContext(ctx context.Context, query string) (driver
 	if err != nil {
 		return nil, err
 	}
+	c.n.Add(1) // a round trip on servers (MySQL's COM_STMT_PREPARE)
 	return &countingStmt{Stmt: st, n: c.n}, nil
 }
 
@@ -115,29 +117,50 @@ func (s *countingStmt) QueryContext(ctx context.Context, args []driver.NamedValu
 }
 
 // Acquire, re-entry, extend and release are each one statement: one round
-// trip, no transaction.
+// trip, no transaction, and no prepare once the connection has run them
+// (preparing counts as a statement). So is a TryAcquire that finds the
+// lock held.
 func testOneStatement(t *testing.T, h Harness) {
 	b := setup(t, h, distlock.Config{})
 	c := &counter{drv: b.db.Driver(), dsn: b.dsn}
 	db := sql.OpenDB(c)
 	t.Cleanup(func() { db.Close() })
 	m := b.module(t, db, distlock.Config{})
-	l := m.Get(uniqueName("count"))
+	held := uniqueName("held")
+	if _, err := b.mod.Acquire(b.ctx, held); err != nil { // another pool holds it
+		t.Fatal(err)
+	}
 	if err := db.PingContext(b.ctx); err != nil { // open the connection first
 		t.Fatal(err)
 	}
-	steps := []struct {
+	steps := func(l, other *distlock.Lock) []struct {
 		op string
 		fn func() error
-	}{
-		{"Acquire", func() error { return l.Acquire(b.ctx) }},
-		{"re-entering Acquire", func() error { return l.Acquire(b.ctx) }},
-		{"Extend", func() error { return l.Extend(b.ctx) }},
-		{"Release", func() error { return l.Release(b.ctx) }},
-		{"last Release", func() error { return l.Release(b.ctx) }},
-		{"TryAcquire", func() error { _, err := l.TryAcquire(b.ctx); return err }},
+	} {
+		return []struct {
+			op string
+			fn func() error
+		}{
+			{"Acquire", func() error { return l.Acquire(b.ctx) }},
+			{"re-entering Acquire", func() error { return l.Acquire(b.ctx) }},
+			{"Extend", func() error { return l.Extend(b.ctx) }},
+			{"Release", func() error { return l.Release(b.ctx) }},
+			{"last Release", func() error { return l.Release(b.ctx) }},
+			{"TryAcquire", func() error { _, err := l.TryAcquire(b.ctx); return err }},
+			{"TryAcquire of a held lock", func() error {
+				if ok, err := other.TryAcquire(b.ctx); ok || err != nil {
+					return fmt.Errorf("got %v, %v; want false", ok, err)
+				}
+				return nil
+			}},
+		}
 	}
-	for _, s := range steps {
+	for _, s := range steps(m.Get(uniqueName("warm")), m.Get(held)) { // prepares
+		if err := s.fn(); err != nil {
+			t.Fatalf("warming up, %s: %v", s.op, err)
+		}
+	}
+	for _, s := range steps(m.Get(uniqueName("count")), m.Get(held)) {
 		before := c.statements.Load()
 		if err := s.fn(); err != nil {
 			t.Fatalf("%s: %v", s.op, err)

@@ -15,7 +15,7 @@ const remaining = "(extract(epoch FROM expires_at - now()) * 1000000)::bigint"
 // expires_at > now(); release sets expires_at to now(), so free rows and
 // expired rows are the same thing. Parameters: $1 name, $2 new token
 // hash, $3 held token hash (or NULL), $4 owner, $5 time to live in µs,
-// $6 how long to watch the lock in µs (0: not at all).
+// $6 how long a waiter watches the lock in µs (0: TryAcquire).
 type statements struct {
 	acquire, extend, release, inspect, list, vacuumLock, vacuum string
 }

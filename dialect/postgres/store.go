@@ -17,7 +17,7 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	var remaining int64
 	if _, err := s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
 		return sc.Scan(&res.Acquired, &res.Row.Holds, &res.Row.Fence, &res.Row.Owner, &remaining)
-	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds(), max(req.Watch.Microseconds(), 0)); err != nil {
+	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds(), max(req.Wait.Microseconds(), 0)); err != nil {
 		return dialect.AcquireResult{}, err
 	}
 	res.Reentered = res.Acquired && res.Row.Holds > 1

@@ -57,12 +57,13 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 		)
 		return err
 	})
-	if err != nil || found {
+	if err != nil || found || req.Wait <= 0 {
 		res.Acquired = found
 		return res, err
 	}
 	// Held by someone else: read for how long, so that the waiter does not
-	// sleep past the expiry. A read never waits for SQLite's write lock.
+	// sleep past the expiry (a TryAcquire does not need to know). A read
+	// never waits for SQLite's write lock.
 	_, err = s.queryRow(ctx, s.sql.holder, func(sc dialect.Scanner) error {
 		return scanRow(sc, &res.Row)
 	}, sql.Named("name", req.Name))
