@@ -5,19 +5,34 @@ import "database/sql"
 // Scanner is what *sql.Row and *sql.Rows have in common.
 type Scanner interface{ Scan(dest ...any) error }
 
-// ScanAll reads every row of rows with scan and closes rows. Errors are
-// returned as they come, for the dialect to classify.
-func ScanAll(rows *sql.Rows, scan func(Scanner, *Row) error) ([]Row, error) {
+// EachRow calls f on every row of rows, stopping at its first error, and
+// closes rows. Errors are returned as they come, for the dialect to
+// classify.
+func EachRow(rows *sql.Rows, f func(Scanner) error) error {
 	defer rows.Close()
-	var out []Row
 	for rows.Next() {
+		if err := f(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ScanAll reads every row of rows into a Row with scan, and closes rows.
+func ScanAll(rows *sql.Rows, scan func(Scanner, *Row) error) ([]Row, error) {
+	var out []Row
+	err := EachRow(rows, func(sc Scanner) error {
 		var r Row
-		if err := scan(rows, &r); err != nil {
-			return nil, err
+		if err := scan(sc, &r); err != nil {
+			return err
 		}
 		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ScanOne reads the single row a query returns, if any, with scan, and

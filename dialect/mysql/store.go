@@ -65,15 +65,13 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {
-	rows, err := s.query(ctx, s.sql.inspect, name)
+	row, err := s.stmts.QueryRow(ctx, s.sql.inspect, name)
 	if err != nil {
-		return dialect.Row{}, false, err
-	}
-	out, err := dialect.ScanAll(rows, scanRow)
-	if err != nil || len(out) == 0 {
 		return dialect.Row{}, false, classify(err)
 	}
-	return out[0], true, nil
+	var r dialect.Row
+	ok, err := dialect.ScanOne(row, func(sc dialect.Scanner) error { return scanRow(sc, &r) })
+	return r, ok, classify(err)
 }
 
 func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
@@ -99,7 +97,7 @@ func (s *store) VacuumBatch(ctx context.Context, after string, limit int) (remov
 	}()
 	var expired []any
 	var looked int
-	err = scanEach(tx.QueryContext(ctx, s.sql.vacuumScan, after, limit))(func(sc dialect.Scanner) error {
+	err = eachRow(tx.QueryContext(ctx, s.sql.vacuumScan, after, limit))(func(sc dialect.Scanner) error {
 		var name []byte
 		var free bool
 		if err := sc.Scan(&name, &free); err != nil {
@@ -123,7 +121,7 @@ func (s *store) VacuumBatch(ctx context.Context, after string, limit int) (remov
 	}
 	var locked []any
 	var maxFence int64
-	err = scanEach(tx.QueryContext(ctx, fmt.Sprintf(s.sql.vacuumLock, placeholders(len(expired))), expired...))(func(sc dialect.Scanner) error {
+	err = eachRow(tx.QueryContext(ctx, fmt.Sprintf(s.sql.vacuumLock, placeholders(len(expired))), expired...))(func(sc dialect.Scanner) error {
 		var name []byte
 		var fence int64
 		if err := sc.Scan(&name, &fence); err != nil {
@@ -155,20 +153,14 @@ func (s *store) VacuumBatch(ctx context.Context, after string, limit int) (remov
 // placeholders returns n comma-separated question marks.
 func placeholders(n int) string { return strings.Repeat("?, ", n-1) + "?" }
 
-// scanEach returns a function that calls f on each row of the result of a
-// query, closes it, and returns the first error, classified.
-func scanEach(rows *sql.Rows, err error) func(f func(dialect.Scanner) error) error {
+// eachRow returns dialect.EachRow over the result of a query, its errors
+// classified.
+func eachRow(rows *sql.Rows, err error) func(f func(dialect.Scanner) error) error {
 	return func(f func(dialect.Scanner) error) error {
 		if err != nil {
 			return classify(err)
 		}
-		defer rows.Close()
-		for rows.Next() {
-			if err := f(rows); err != nil {
-				return classify(err)
-			}
-		}
-		return classify(rows.Err())
+		return classify(dialect.EachRow(rows, f))
 	}
 }
 

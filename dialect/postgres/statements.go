@@ -2,20 +2,16 @@ package postgres
 
 import "strings"
 
-// rowColumns are read by scanRow, in this order; the last is the time
-// left, in microseconds, by the server's clock.
-const rowColumns = "name, owner, holds, fence, acquired_at, expires_at, " +
-	"(extract(epoch FROM expires_at - now()) * 1000000)::bigint"
-
 // remaining is the time a row has left, in microseconds, by the server's
 // clock.
 const remaining = "(extract(epoch FROM expires_at - now()) * 1000000)::bigint"
 
+// rowColumns are read by scanRow, in this order.
+const rowColumns = "name, owner, holds, fence, acquired_at, expires_at, " + remaining
+
 // statements holds the SQL of one lock table. A row is live while
 // expires_at > now(); release sets expires_at to now(), so free rows and
-// expired rows are the same thing. Parameters: $1 name, $2 new token
-// hash, $3 held token hash (or NULL), $4 owner, $5 time to live in µs,
-// $6 how long a waiter watches the lock in µs (0: TryAcquire).
+// expired rows are the same thing.
 type statements struct {
 	acquire, extend, release, inspect, list, vacuumLock, vacuum string
 }
@@ -31,6 +27,10 @@ func newStatements(table string) statements {
 		"{WATCH}", "($6::bigint * interval '1 microsecond')",
 	)
 	return statements{
+		// Parameters: $1 name, $2 new token hash, $3 held token hash (or
+		// NULL), $4 owner, $5 time to live in µs, $6 how long a waiter
+		// watches the lock in µs (0: TryAcquire).
+		//
 		// One statement, one round trip, always one row back. The upsert
 		// inserts a new row, or takes a free/expired row as a new
 		// acquisition, or re-enters a live row whose hash is $3. Otherwise

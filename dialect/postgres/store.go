@@ -51,7 +51,7 @@ func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
 	if err != nil {
 		return nil, classify(err)
 	}
-	out, err := dialect.ScanAll(rows, func(sc dialect.Scanner, r *dialect.Row) error { return scanRow(sc, r) })
+	out, err := dialect.ScanAll(rows, scanRow)
 	return out, classify(err)
 }
 
@@ -87,11 +87,10 @@ func (s *store) queryRow(ctx context.Context, query string, scan func(dialect.Sc
 	return ok, classify(err)
 }
 
-// scanRow reads rowColumns, after any leading extra columns.
-func scanRow(sc dialect.Scanner, r *dialect.Row, extra ...any) error {
+// scanRow reads rowColumns.
+func scanRow(sc dialect.Scanner, r *dialect.Row) error {
 	var remaining int64
-	dest := append(extra, &r.Name, &r.Owner, &r.Holds, &r.Fence, &r.AcquiredAt, &r.ExpiresAt, &remaining)
-	if err := sc.Scan(dest...); err != nil {
+	if err := sc.Scan(&r.Name, &r.Owner, &r.Holds, &r.Fence, &r.AcquiredAt, &r.ExpiresAt, &remaining); err != nil {
 		return err
 	}
 	r.AcquiredAt, r.ExpiresAt = r.AcquiredAt.UTC(), r.ExpiresAt.UTC()

@@ -100,7 +100,7 @@ func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, er
 }
 
 func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
-	rows, err := s.db.QueryContext(ctx, s.sql.list)
+	rows, err := s.stmts.Query(ctx, s.sql.list)
 	if err != nil {
 		return nil, classify(err)
 	}
