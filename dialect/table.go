@@ -14,6 +14,15 @@ const DefaultTable = "distlock"
 // MySQL's 64-byte identifier limits.
 const MaxTableLen = 40
 
+// VersionSuffix ends the name of the golang-migrate version table of a
+// lock table.
+const VersionSuffix = "_schema_migrations"
+
+// ObjectSuffixes end the names of the objects that the migrations create
+// beside a lock table (<table>_meta, <table>_fence_seq, …), so that no
+// lock table may be named like one of another lock table's objects.
+var ObjectSuffixes = []string{"_meta", "_fence_seq", "_fence_floor", "_expires_at_idx", VersionSuffix}
+
 // ErrInvalidTable is returned by ValidTable.
 var ErrInvalidTable = errors.New("invalid table name")
 
@@ -35,7 +44,7 @@ func ValidTable(name string) error {
 			return fmt.Errorf("%w %q: use lower-case letters, digits and underscores, not starting with a digit", ErrInvalidTable, name)
 		}
 	}
-	for _, suffix := range []string{"_meta", "_schema_migrations"} {
+	for _, suffix := range ObjectSuffixes {
 		if strings.HasSuffix(name, suffix) {
 			return fmt.Errorf("%w %q: names ending in %q are taken by the objects of other lock tables", ErrInvalidTable, name, suffix)
 		}

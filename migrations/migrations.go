@@ -44,7 +44,7 @@ var dialects = map[string]bool{"sqlite": true, "postgres": true, "mysql": true}
 
 // VersionTable is the name of golang-migrate's version table for a lock
 // table: each lock table keeps its own schema version.
-func VersionTable(table string) string { return table + "_schema_migrations" }
+func VersionTable(table string) string { return table + dialect.VersionSuffix }
 
 // For returns the migrations of dialect ("sqlite", "postgres", "mysql")
 // rendered for table, as a read-only file system whose root holds the

@@ -330,3 +330,35 @@ func TestCause(t *testing.T) {
 		t.Error("Cause changed an error that holds no database.Error")
 	}
 }
+
+// Every object the migrations name after the table has its suffix in
+// dialect.ObjectSuffixes, so that ValidTable refuses a lock table named
+// like another lock table's object.
+func TestObjectSuffixesComplete(t *testing.T) {
+	t.Parallel()
+	known := map[string]bool{}
+	for _, s := range dialect.ObjectSuffixes {
+		known[s] = true
+	}
+	err := fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := fs.ReadFile(files, p)
+		if err != nil {
+			return err
+		}
+		for _, m := range objectName.FindAllSubmatch(data, -1) {
+			if suffix := string(m[1]); suffix != "" && !known[suffix] {
+				t.Errorf("%s names an object distlock%s, but %q is not in dialect.ObjectSuffixes", p, suffix, suffix)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dialect.ValidTable("jobs_fence_seq"); !errors.Is(err, dialect.ErrInvalidTable) {
+		t.Errorf("ValidTable(jobs_fence_seq) = %v, want ErrInvalidTable", err)
+	}
+}
