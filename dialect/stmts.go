@@ -25,16 +25,32 @@ type Stmts struct {
 // NewStmts returns an empty cache for db.
 func NewStmts(db *sql.DB) *Stmts { return &Stmts{db: db} }
 
-// get returns query prepared on the pool, or nil after Close.
+// get returns query prepared on the pool, or nil after Close. It prepares
+// without holding the mutex, so that one slow prepare (a server that does
+// not answer) never holds up the statements already prepared, nor callers
+// whose context ends sooner; if two callers prepare the same query at once,
+// the second keeps the first's statement and closes its own.
 func (s *Stmts) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st, ok := s.m[query]; ok || s.closed {
+	st, ok := s.m[query]
+	closed := s.closed
+	s.mu.Unlock()
+	if ok || closed {
 		return st, nil
 	}
 	st, err := s.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch prior, ok := s.m[query]; {
+	case s.closed:
+		st.Close()
+		return nil, nil
+	case ok:
+		st.Close()
+		return prior, nil
 	}
 	if s.m == nil {
 		s.m = make(map[string]*sql.Stmt)
