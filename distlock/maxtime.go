@@ -37,6 +37,9 @@ var durationUnits = map[string]time.Duration{
 // and overflowing values. "0s" is valid and, in Config.MaxTime, means the
 // default.
 func ParseMaxTime(s string) (time.Duration, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, fmt.Errorf("%w: empty", ErrInvalidDuration)
+	}
 	if !strings.ContainsFunc(s, unicode.IsLetter) {
 		return 0, fmt.Errorf("%w %q: no unit (ms, s, m, h, d, w)", ErrInvalidDuration, s)
 	}
@@ -47,9 +50,6 @@ func ParseMaxTime(s string) (time.Duration, error) {
 		return d, nil
 	}
 	rest := strings.ToLower(strings.TrimSpace(s))
-	if rest == "" {
-		return 0, fmt.Errorf("%w: empty", ErrInvalidDuration)
-	}
 	var total float64
 	for rest != "" {
 		i := strings.IndexFunc(rest, func(r rune) bool { return !(r >= '0' && r <= '9' || r == '.') })

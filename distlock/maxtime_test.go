@@ -2,6 +2,7 @@ package distlock
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -97,4 +98,14 @@ func FuzzParseMaxTime(f *testing.F) {
 			t.Fatalf("ParseMaxTime(%q) = %v, time.ParseDuration = %v", s, d, g)
 		}
 	})
+}
+
+// An empty value says so, rather than asking for a unit.
+func TestParseMaxTimeEmpty(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"", "  "} {
+		if _, err := ParseMaxTime(in); err == nil || !strings.Contains(err.Error(), "empty") {
+			t.Errorf("ParseMaxTime(%q) = %v, want an error saying it is empty", in, err)
+		}
+	}
 }
