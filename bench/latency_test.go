@@ -3,7 +3,6 @@ package bench_test
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"testing"
 	"time"
 
@@ -78,22 +77,13 @@ func peers(b *testing.B, t *target.Target) []peer {
 }
 
 // cycle returns one acquire+release of name by l. With fresh, every cycle
-// takes a new name (name-1, name-2, …), and a lost pglock release is
+// takes a new name (lockers.FreshCycle), and a lost pglock release is
 // counted, not fatal; the count is reported as lost-releases.
 func cycle(b *testing.B, l lockers.Locker, name string, fresh bool) func(ctx context.Context) error {
 	if !fresh {
 		return func(ctx context.Context) error { return lockers.Cycle(ctx, l, name) }
 	}
-	prefix := fmt.Sprintf("%s-%d-", name, time.Now().UnixNano())
-	var n, lost int
-	b.Cleanup(func() { b.ReportMetric(float64(lost), "lost-releases") })
-	return func(ctx context.Context) error {
-		n++
-		err := lockers.Cycle(ctx, l, prefix+strconv.Itoa(n))
-		if lockers.IsLostRelease(err) {
-			lost++
-			return nil
-		}
-		return err
-	}
+	op, lost := lockers.FreshCycle(l, fmt.Sprintf("%s-%d", name, time.Now().UnixNano()))
+	b.Cleanup(func() { b.ReportMetric(float64(*lost), "lost-releases") })
+	return op
 }

@@ -87,8 +87,6 @@ func loop(b *testing.B, op func(ctx context.Context) error) {
 	}
 	b.StopTimer()
 	l := stats.Summarize(samples)
-	b.ReportMetric(ms(l.P50), "p50-ms")
-	b.ReportMetric(ms(l.P99), "p99-ms")
+	b.ReportMetric(stats.Millis(l.P50), "p50-ms")
+	b.ReportMetric(stats.Millis(l.P99), "p99-ms")
 }
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

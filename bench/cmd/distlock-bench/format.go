@@ -25,7 +25,7 @@ func msec(v float64) string {
 	}
 }
 
-func msd(d time.Duration) string { return msec(float64(d) / float64(time.Millisecond)) }
+func msd(d time.Duration) string { return msec(stats.Millis(d)) }
 
 // spread formats a median over rounds with benchstat's "± x%".
 func spread(s stats.Spread, format func(float64) string) string {

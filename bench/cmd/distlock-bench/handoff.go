@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"cirello.io/pglock"
+
 	"github.com/distlock/distlock/bench/internal/handoff"
 	"github.com/distlock/distlock/bench/internal/lockers"
 	"github.com/distlock/distlock/bench/internal/target"
@@ -23,7 +25,8 @@ const (
 )
 
 // pglockWaiters is how many pglock hand-offs are measured at once: each
-// takes about one 20 s lease, so they run side by side, once per run.
+// takes about one pglock.DefaultLeaseDuration, so they run side by side,
+// once per run.
 const pglockWaiters = 8
 
 // Settling time before a release: the waiter has certainly tried once and
@@ -49,10 +52,11 @@ func runHandoff(ctx context.Context, e *env, db *dbResult, t *target.Target) err
 	if err := os.MkdirAll(flockDir, 0o700); err != nil {
 		return err
 	}
+	polling := fmt.Sprintf("polling: back-off from %v (×2, +0–25%% jitter)", distlock.DefaultRetryInterval)
 	subjects := []*handoffSubject{{key: roleDistlock, label: "distlock", holder: lockers.Distlock(m), note: map[string]string{
 		target.Postgres: "LISTEN/NOTIFY wake-up, polling as a fallback",
-		target.MySQL:    "polling: back-off from 100 ms (×2, +0–25% jitter)",
-		target.SQLite:   "polling: back-off from 100 ms (×2, +0–25% jitter)",
+		target.MySQL:    polling,
+		target.SQLite:   polling,
 	}[t.Name]}}
 	var peer *handoffSubject
 	switch t.Name {
@@ -107,8 +111,9 @@ func runHandoff(ctx context.Context, e *env, db *dbResult, t *target.Target) err
 	return nil
 }
 
-// pglockHandoff measures pglock's hand-off at its defaults (20 s lease,
-// waiters retrying once per lease), pglockWaiters at once, once.
+// pglockHandoff measures pglock's hand-off at its defaults (a lease of
+// pglock.DefaultLeaseDuration, waiters retrying once per lease),
+// pglockWaiters at once, once.
 func (e *env) pglockHandoff(ctx context.Context, db *dbResult, t *target.Target) error {
 	holder, err := lockers.PGLock(ctx, t.DB, lockers.PGLockOptions{})
 	if err != nil {
@@ -131,7 +136,7 @@ func (e *env) pglockHandoff(ctx context.Context, db *dbResult, t *target.Target)
 	}
 	db.Handoff = append(db.Handoff, &handoffSeries{
 		Key: "pglock", Label: "cirello.io/pglock " + depVersion("cirello.io/pglock") + " (pgx), all defaults",
-		Note:    fmt.Sprintf("waiters retry once per 20 s lease; %d waiters at once, once per run", len(names)),
+		Note:    fmt.Sprintf("waiters retry once per %v lease; %d waiters at once, once per run", pglock.DefaultLeaseDuration, len(names)),
 		Samples: samples,
 	})
 	return nil

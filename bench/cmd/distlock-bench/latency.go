@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-	"strconv"
 	"time"
 
 	"github.com/distlock/distlock/bench/internal/floor"
@@ -154,23 +153,11 @@ func cycle(l lockers.Locker, name string) workload.Op {
 	return func(ctx context.Context) error { return lockers.Cycle(ctx, l, name) }
 }
 
-// freshNames is a pglock subject that takes a new name every cycle: pglock
-// deletes the row on release anyway (so every acquisition inserts), and a
-// lost release (lockers.IsLostRelease), counted here, leaves its name held
-// for a whole lease.
+// freshNames is a pglock subject that takes a new name every cycle (see
+// lockers.FreshCycle), its lost releases counted.
 func freshNames(key, label string, l lockers.Locker, name string) latencySubject {
-	var n, lost int
-	prefix := name + "-" + key + "-"
-	op := func(ctx context.Context) error {
-		n++
-		err := lockers.Cycle(ctx, l, prefix+strconv.Itoa(n))
-		if lockers.IsLostRelease(err) {
-			lost++
-			return nil
-		}
-		return err
-	}
-	return latencySubject{key: key, label: label, role: rolePeer, op: op, lost: &lost}
+	op, lost := lockers.FreshCycle(l, name+"-"+key)
+	return latencySubject{key: key, label: label, role: rolePeer, op: op, lost: lost}
 }
 
 // depVersion returns the version of a module this program was built with.

@@ -11,7 +11,7 @@ import (
 func (s *latencySeries) p50() []float64 {
 	out := make([]float64, len(s.Rounds))
 	for i, r := range s.Rounds {
-		out[i] = float64(r.P50) / float64(time.Millisecond)
+		out[i] = stats.Millis(r.P50)
 	}
 	return out
 }
@@ -19,7 +19,7 @@ func (s *latencySeries) p50() []float64 {
 func (s *latencySeries) p99() []float64 {
 	out := make([]float64, len(s.Rounds))
 	for i, r := range s.Rounds {
-		out[i] = float64(r.P99) / float64(time.Millisecond)
+		out[i] = stats.Millis(r.P99)
 	}
 	return out
 }

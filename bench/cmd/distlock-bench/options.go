@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"cirello.io/pglock"
+
 	"github.com/distlock/distlock/bench/internal/target"
 )
 
@@ -45,29 +47,7 @@ type options struct {
 
 func parseOptions(args []string, stderr io.Writer) (options, error) {
 	var o options
-	fs := flag.NewFlagSet("distlock-bench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: distlock-bench [flags]\n\n%s\nFlags:\n", usageText)
-		fs.PrintDefaults()
-	}
-	fs.IntVar(&o.Rounds, "rounds", 5, "rounds; every subject is measured once per round, in rotating order")
-	fs.DurationVar(&o.Duration, "duration", time.Second, "measuring time per subject per round (latency, throughput)")
-	only := fs.String("only", strings.Join(allSections, ","), "sections to run: "+strings.Join(allSections, ","))
-	dbs := fs.String("db", strings.Join(target.All, ","), "databases: "+strings.Join(target.All, ",")+
-		" (servers need "+target.EnvPostgres+" / "+target.EnvMySQL+")")
-	fs.StringVar(&o.Out, "out", "../BENCHMARKS.md", `report file ("-": standard output)`)
-	fs.DurationVar(&o.Lease, "lease", time.Minute, "distlock MaxTime and pglock lease in the latency runs")
-	fs.IntVar(&o.HandoffSamples, "handoff-samples", 10, "hand-offs per subject per round")
-	fs.BoolVar(&o.PGLockHandoff, "pglock-handoff", true, "measure pglock's hand-off at its defaults (takes about one 20 s lease)")
-	fs.DurationVar(&o.HandoffLimit, "handoff-limit", 30*time.Second, "longest wait for one hand-off")
-	fs.IntVar(&o.VacuumRows, "vacuum-rows", 1_000_000, "expired rows to vacuum")
-	fs.IntVar(&o.VacuumBatch, "vacuum-batch", 0, "distlock Config.VacuumBatch for the vacuum (0: the library's default)")
-	fs.DurationVar(&o.VacuumBaseline, "vacuum-baseline", 3*time.Second, "live acquisitions measured before the vacuum starts")
-	fs.IntVar(&o.HeldLocks, "held-locks", 100_000, "locks held for the memory measurement")
-	fs.StringVar(&o.Helper, "helper", "", "internal: run as a helper process (waiter, held)")
-	fs.StringVar(&o.HelperDB, "helper-db", "", "internal: the helper's database")
-	fs.StringVar(&o.HelperSubject, "helper-subject", "", "internal: the helper's lock")
+	fs, only, dbs := defineFlags(&o, stderr)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -94,6 +74,41 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	}
 	return o, nil
 }
+
+// defineFlags defines the command's flags on a new FlagSet, writing into o;
+// only and dbs receive the -only and -db lists as given. The report's
+// Usage section lists the same flags (see flagList), so every default is
+// stated once, here.
+func defineFlags(o *options, stderr io.Writer) (fs *flag.FlagSet, only, dbs *string) {
+	fs = flag.NewFlagSet("distlock-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: distlock-bench [flags]\n\n%s\nFlags:\n", usageText)
+		fs.PrintDefaults()
+	}
+	fs.IntVar(&o.Rounds, "rounds", 5, "rounds; every subject is measured once per round, in rotating order")
+	fs.DurationVar(&o.Duration, "duration", time.Second, "measuring time per subject per round (latency, throughput)")
+	only = fs.String("only", strings.Join(allSections, ","), "sections to run: "+strings.Join(allSections, ","))
+	dbs = fs.String("db", strings.Join(target.All, ","), "databases: "+strings.Join(target.All, ",")+
+		" (servers need "+target.EnvPostgres+" / "+target.EnvMySQL+")")
+	fs.StringVar(&o.Out, "out", "../BENCHMARKS.md", `report file ("-": standard output)`)
+	fs.DurationVar(&o.Lease, "lease", time.Minute, "distlock MaxTime and pglock lease in the latency runs")
+	fs.IntVar(&o.HandoffSamples, "handoff-samples", 10, "hand-offs per subject per round")
+	fs.BoolVar(&o.PGLockHandoff, "pglock-handoff", true,
+		fmt.Sprintf("measure pglock's hand-off at its defaults (takes about one %v lease)", pglock.DefaultLeaseDuration))
+	fs.DurationVar(&o.HandoffLimit, "handoff-limit", 30*time.Second, "longest wait for one hand-off")
+	fs.IntVar(&o.VacuumRows, "vacuum-rows", 1_000_000, "expired rows to vacuum")
+	fs.IntVar(&o.VacuumBatch, "vacuum-batch", 0, "distlock Config.VacuumBatch for the vacuum (0: the library's default)")
+	fs.DurationVar(&o.VacuumBaseline, "vacuum-baseline", 3*time.Second, "live acquisitions measured before the vacuum starts")
+	fs.IntVar(&o.HeldLocks, "held-locks", 100_000, "locks held for the memory measurement")
+	fs.StringVar(&o.Helper, "helper", "", internalFlag+"run as a helper process (waiter, held)")
+	fs.StringVar(&o.HelperDB, "helper-db", "", internalFlag+"the helper's database")
+	fs.StringVar(&o.HelperSubject, "helper-subject", "", internalFlag+"the helper's lock")
+	return fs, only, dbs
+}
+
+// internalFlag starts the usage of the flags only the command itself sets.
+const internalFlag = "internal: "
 
 // list splits a comma-separated list and checks it against valid, keeping
 // valid's order.
@@ -127,6 +142,6 @@ Run it from the bench directory:
 
   export ` + target.EnvPostgres + `='postgres://postgres@127.0.0.1:5432/distlock_bench?sslmode=disable'
   export ` + target.EnvMySQL + `='mysql://root@127.0.0.1:3306/distlock_bench'
-  go run ./cmd/distlock-bench                       # full run, about 10 minutes
+  go run ./cmd/distlock-bench                       # full run
   go run ./cmd/distlock-bench -rounds 1 -duration 200ms -only latency -out -   # quick look
 `

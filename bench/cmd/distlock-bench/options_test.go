@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -26,5 +27,17 @@ func TestShellQuote(t *testing.T) {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+func TestFlagList(t *testing.T) {
+	got := flagList()
+	for _, want := range []string{"- `-rounds` (`5`): ", "- `-out` (`../BENCHMARKS.md`): ", "- `-pglock-handoff` (`true`): "} {
+		if !strings.Contains(got, want) {
+			t.Errorf("flagList() lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "-helper") {
+		t.Errorf("flagList() lists an internal flag:\n%s", got)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -37,7 +38,7 @@ interleaved rounds so that noise hits every subject alike, are the
 meaningful figures.
 
 `)
-	renderUsage(&b)
+	renderUsage(&b, res)
 	renderTargets(&b, res)
 	renderLatency(&b, res)
 	renderThroughput(&b, res)
@@ -50,28 +51,46 @@ meaningful figures.
 	return b.String()
 }
 
-func renderUsage(b *strings.Builder) {
+func renderUsage(b *strings.Builder, res *results) {
 	b.WriteString("## Usage\n\n```sh\ncd bench\n" + strings.TrimSpace(usageExamples) + "\n```\n\n")
-	b.WriteString(`Flags: ` + "`-rounds`" + ` (5), ` + "`-duration`" + ` per subject per round (1s),
-` + "`-only`" + ` sections (latency,throughput,handoff,vacuum,memory), ` + "`-db`" + ` databases
-(postgres,mysql,sqlite), ` + "`-vacuum-rows`" + ` (1000000), ` + "`-held-locks`" + ` (100000),
-` + "`-handoff-samples`" + ` per subject per round (10), ` + "`-pglock-handoff`" + ` (true),
-` + "`-out`" + ` (../BENCHMARKS.md, ` + "`-`" + ` for standard output); ` + "`-h`" + ` lists them all.
-A server whose URL variable is unset is skipped; SQLite always runs, in a
+	fmt.Fprintf(b, "The run that wrote this file took %v (see [This run](#this-run)).\n\n", runTime(res))
+	b.WriteString("Flags, with their defaults (`-h` lists them too):\n\n" + flagList() + "\n")
+	b.WriteString(`A server whose URL variable is unset is skipped; SQLite always runs, in a
 temporary file. The Go benchmarks (` + "`go test -bench`" + `) measure sections 1, 2,
 3 and 6 once, without rounds, and skip the servers the same way.
 
 `)
 }
 
+// flagList lists the command's flags but the internal ones, with their
+// defaults, as Markdown items, from the flag definitions themselves.
+func flagList() string {
+	fs, _, _ := defineFlags(new(options), io.Discard)
+	var b strings.Builder
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Usage, internalFlag) {
+			return
+		}
+		def := "none"
+		if f.DefValue != "" {
+			def = "`" + f.DefValue + "`"
+		}
+		fmt.Fprintf(&b, "- `-%s` (%s): %s\n", f.Name, def, f.Usage)
+	})
+	return b.String()
+}
+
+// runTime is how long the run took, from its recorded start and finish.
+func runTime(res *results) time.Duration { return res.Finished.Sub(res.Started).Round(time.Second) }
+
 const usageExamples = `
 export DISTLOCK_BENCH_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/distlock_bench?sslmode=disable'
 export DISTLOCK_BENCH_MYSQL_URL='mysql://root@127.0.0.1:3306/distlock_bench'
-go run ./cmd/distlock-bench            # everything, about 10 minutes; writes ../BENCHMARKS.md
+go run ./cmd/distlock-bench            # everything; writes ../BENCHMARKS.md
 go run ./cmd/distlock-bench -rounds 1 -duration 200ms -handoff-samples 2 -pglock-handoff=false \
-    -vacuum-rows 10000 -vacuum-baseline 500ms -held-locks 1000 -out -     # every section, < 30 s
+    -vacuum-rows 10000 -vacuum-baseline 500ms -held-locks 1000 -out -     # every section, small sizes
 go test -run='^$' -bench=. -benchmem ./...        # the Go benchmarks
-go test -run='^$' -bench=. -benchtime=20x ./...   # CI smoke, < 60 s
+go test -run='^$' -bench=. -benchtime=20x ./...   # CI smoke
 `
 
 // renderRun describes the run: command, dates, machine, databases.
@@ -80,7 +99,7 @@ func renderRun(b *strings.Builder, res *results) {
 	b.WriteString("## This run\n\n")
 	fmt.Fprintf(b, "- Command (in `bench/`): `%s`\n", commandLine(res))
 	fmt.Fprintf(b, "- Date: %s to %s UTC (%v)\n", res.Started.UTC().Format("2006-01-02 15:04:05"),
-		res.Finished.UTC().Format("15:04:05"), res.Finished.Sub(res.Started).Round(time.Second))
+		res.Finished.UTC().Format("15:04:05"), runTime(res))
 	fmt.Fprintf(b, "- Machine: %s, %d cores, %s RAM, %s/%s, Linux %s\n", m.CPU, m.Cores, m.Memory, m.OS, m.Arch, m.Kernel)
 	fmt.Fprintf(b, "- Library: %s\n", m.Library)
 	fmt.Fprintf(b, "- Go: %s; load average (1, 5, 15 min) %s at the start, %s at the end\n", m.GoVersion, m.LoadStart, m.LoadEnd)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"cirello.io/pglock"
+
 	"github.com/distlock/distlock/bench/internal/stats"
 	"github.com/distlock/distlock/bench/internal/target"
 	"github.com/distlock/distlock/bench/internal/vacuum"
@@ -240,7 +242,7 @@ func renderMethod(b *strings.Builder, res *results) {
   a new name every cycle (it deletes its row on release, so it always inserts).
 - **Hand-off.** This process holds; a helper process (this program re-executed) waits; a holder/waiter
   pair per subject, kept for all rounds, with one unmeasured hand-off first. %d hand-offs per subject per
-  round. pglock's hand-off runs once, at all its defaults (a 20 s lease, waiters that retry once per lease),
+  round. pglock's hand-off runs once, at all its defaults (a %v lease, waiters that retry once per lease),
   %d waiters at once, each given up after %v.
 - **Vacuum.** %s expired rows (32-byte token hashes, fences > 0), then Module.Vacuum under the load
   described in section 5. Once per run.
@@ -248,6 +250,6 @@ func renderMethod(b *strings.Builder, res *results) {
   MariaDB is left out to keep the run short. allocs/op and B/op come from runtime.MemStats over the latency
   loops; `+"`go test -bench . -benchmem`"+` gives the same per-operation figures for one run.
 `, o.Rounds, o.Duration, latencySlices, warmup(o.Duration), o.Duration, warmup(o.Duration), target.PoolSize, target.PoolSize, o.Lease,
-		o.HandoffSamples, pglockWaiters, o.HandoffLimit, thousands(int64(o.VacuumRows)), thousands(int64(o.HeldLocks)))
+		o.HandoffSamples, pglock.DefaultLeaseDuration, pglockWaiters, o.HandoffLimit, thousands(int64(o.VacuumRows)), thousands(int64(o.HeldLocks)))
 	b.WriteString("\n")
 }

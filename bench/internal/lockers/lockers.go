@@ -6,6 +6,7 @@ package lockers
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/distlock/distlock/distlock"
 )
@@ -49,4 +50,24 @@ func Cycle(ctx context.Context, l Locker, name string) error {
 		return err
 	}
 	return unlock(ctx)
+}
+
+// FreshCycle returns an acquire+release by l that takes a new name on every
+// call (prefix-1, prefix-2, …), for pglock: it deletes a lock's row on
+// release anyway (so every acquisition inserts), and a lost release
+// (IsLostRelease) leaves its name held for a whole lease. A lost release
+// is counted in *lost and not returned as an error. The cycle is for one
+// goroutine at a time.
+func FreshCycle(l Locker, prefix string) (cycle func(ctx context.Context) error, lost *int) {
+	var n, lostN int
+	prefix += "-"
+	return func(ctx context.Context) error {
+		n++
+		err := Cycle(ctx, l, prefix+strconv.Itoa(n))
+		if IsLostRelease(err) {
+			lostN++
+			return nil
+		}
+		return err
+	}, &lostN
 }

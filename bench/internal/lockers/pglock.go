@@ -14,9 +14,10 @@ import (
 // PGLockTable is the table cirello.io/pglock keeps its locks in.
 const PGLockTable = "bench_pglock"
 
-// PGLockOptions departs from cirello.io/pglock's defaults (a 20 s lease,
-// a heartbeat every 5 s that starts with the acquisition, a waiter that
-// retries once per lease).
+// PGLockOptions departs from cirello.io/pglock's defaults (a lease of
+// pglock.DefaultLeaseDuration, a heartbeat every
+// pglock.DefaultHeartbeatFrequency that starts with the acquisition, a
+// waiter that retries once per lease).
 type PGLockOptions struct {
 	Lease       time.Duration // zero: pglock's default
 	NoHeartbeat bool          // WithHeartbeatFrequency(0)

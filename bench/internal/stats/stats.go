@@ -26,7 +26,6 @@ type Latency struct {
 	N        int
 	P50, P99 time.Duration
 	Max      time.Duration
-	Mean     time.Duration
 }
 
 // Summarize computes a Latency from samples (sorted in place).
@@ -34,18 +33,12 @@ func Summarize(samples []time.Duration) Latency {
 	if len(samples) == 0 {
 		return Latency{}
 	}
-	var sum time.Duration
-	for _, s := range samples {
-		sum += s
+	return Latency{
+		N:   len(samples),
+		P50: Percentile(samples, 50),
+		P99: Percentile(samples, 99),
+		Max: samples[len(samples)-1],
 	}
-	l := Latency{
-		N:    len(samples),
-		P50:  Percentile(samples, 50),
-		P99:  Percentile(samples, 99),
-		Max:  samples[len(samples)-1],
-		Mean: sum / time.Duration(len(samples)),
-	}
-	return l
 }
 
 // Spread is a value measured once per round: its median and how far the
@@ -92,11 +85,5 @@ func Ratios(a, b []float64) []float64 {
 	return out
 }
 
-// Millis converts durations to float milliseconds.
-func Millis(ds ...time.Duration) []float64 {
-	out := make([]float64, len(ds))
-	for i, d := range ds {
-		out[i] = float64(d) / float64(time.Millisecond)
-	}
-	return out
-}
+// Millis converts a duration to float milliseconds.
+func Millis(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -75,9 +75,7 @@ func Warm(ctx context.Context, op Op, d time.Duration) error {
 
 // Throughput is the result of MeasureThroughput.
 type Throughput struct {
-	Ops       int64
-	Elapsed   time.Duration
-	OpsPerSec float64
+	OpsPerSec float64 // operations completed per second of measuring
 }
 
 // MeasureThroughput runs workers goroutines, each calling its own
@@ -127,7 +125,7 @@ func MeasureThroughput(ctx context.Context, workers int, newOp func(worker int) 
 	if err := ctx.Err(); err != nil {
 		return Throughput{}, err
 	}
-	return Throughput{Ops: n, Elapsed: elapsed, OpsPerSec: float64(n) / elapsed.Seconds()}, nil
+	return Throughput{OpsPerSec: float64(n) / elapsed.Seconds()}, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) {
