@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-)
 
-// mysqlDriver is the database/sql driver name registered by
-// github.com/go-sql-driver/mysql.
-const mysqlDriver = "mysql"
+	"github.com/distlock/distlock/dialect/mysql"
+)
 
 // parseMySQL converts a mysql:// (or mariadb://) URL to go-sql-driver's
 // form, [user[:password]@]tcp(host:port)/dbname?params, with
@@ -95,7 +93,7 @@ func parseMySQL(s string) (DSN, error) {
 
 	d := DSN{
 		Dialect:    MySQL,
-		DriverName: mysqlDriver,
+		DriverName: mysql.DriverName,
 		DriverDSN:  b.String(),
 		Host:       addr,
 		User:       user,

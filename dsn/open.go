@@ -54,6 +54,12 @@ func OpenModule(s string, cfg distlock.Config) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
+	return d.OpenModule(cfg)
+}
+
+// OpenModule opens the database d names and returns a distlock Module on
+// it; see the function OpenModule.
+func (d DSN) OpenModule(cfg distlock.Config) (*Module, error) {
 	db, dia, err := d.Open()
 	if err != nil {
 		return nil, err

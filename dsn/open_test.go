@@ -94,3 +94,23 @@ func TestOpenModule(t *testing.T) {
 		t.Error("Close left the database open")
 	}
 }
+
+func TestDSNOpenModule(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "locks.db")
+	d, err := Parse("sqlite:" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := d.OpenModule(distlock.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	if m.DSN.Path != path || m.Config().Table != "distlock" {
+		t.Errorf("DSN %v, table %q", m.DSN, m.Config().Table)
+	}
+	if _, err := d.OpenModule(distlock.Config{Table: "Bad"}); !errors.Is(err, distlock.ErrInvalidConfig) {
+		t.Errorf("DSN.OpenModule with a bad Config = %v, want ErrInvalidConfig", err)
+	}
+}

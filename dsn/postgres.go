@@ -3,11 +3,9 @@ package dsn
 import (
 	"fmt"
 	"strings"
-)
 
-// postgresDriver is the database/sql driver name registered by
-// github.com/jackc/pgx/v5/stdlib.
-const postgresDriver = "pgx"
+	"github.com/distlock/distlock/dialect/postgres"
+)
 
 // parsePostgres parses a postgres:// or postgresql:// URL the way pgx (and
 // libpq) read it, not as net/url would: the user information ends at the
@@ -24,7 +22,7 @@ func parsePostgres(s string) (DSN, error) {
 	if strings.IndexByte(s, 0) >= 0 {
 		return DSN{}, fmt.Errorf("dsn: NUL byte in postgres URL")
 	}
-	d := DSN{Dialect: Postgres, DriverName: postgresDriver, DriverDSN: scheme + "://" + p}
+	d := DSN{Dialect: Postgres, DriverName: postgres.DriverName, DriverDSN: scheme + "://" + p}
 	var red strings.Builder // the URL as written, secrets replaced
 	red.WriteString(scheme + "://")
 

@@ -96,24 +96,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintln(stderr, "distlock-vacuum: --batch must not be negative, --timeout must be positive (see distlock-vacuum --help)")
 		return exitUsage
 	}
+	if o.table != "" {
+		if err := dialect.ValidTable(o.table); err != nil {
+			fmt.Fprintf(stderr, "distlock-vacuum: %v (see distlock-vacuum --help)\n", err)
+			return exitUsage
+		}
+	}
+	table := o.table
+	if table == "" {
+		table = dialect.DefaultTable
+	}
+
+	s, err := dsn.Lookup(o.dsn, getenv)
+	if err != nil {
+		report(stderr, o.json, nil, table, err)
+		return exitError
+	}
+	d, err := dsn.Parse(s)
+	if err != nil { // a DSN that does not parse is a usage error
+		report(stderr, o.json, nil, table, err)
+		return exitUsage
+	}
 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	res, d, err := vacuum(ctx, o, stderr, getenv)
+	res, err := vacuum(ctx, o, d, stderr)
 	if err != nil {
-		code := exitError
-		var pe *parseError
-		if errors.As(err, &pe) {
-			code = exitUsage
-		}
-		table := o.table
-		if table == "" {
-			table = dialect.DefaultTable
-		}
-		report(stderr, o.json, d, table, err)
-		return code
+		report(stderr, o.json, &d, table, err)
+		return exitError
 	}
 	switch {
 	case o.quiet:
@@ -125,35 +137,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	return exitOK
 }
 
-// parseError is a DSN that does not parse: a usage error.
-type parseError struct{ err error }
-
-func (e *parseError) Error() string { return e.err.Error() }
-
-// vacuum opens the database and vacuums the table. d is the parsed DSN,
-// for messages, once known.
-func vacuum(ctx context.Context, o options, stderr io.Writer, getenv func(string) string) (res result, d *dsn.DSN, err error) {
-	s, err := dsn.Lookup(o.dsn, getenv)
-	if err != nil {
-		return res, nil, err
-	}
-	parsed, err := dsn.Parse(s)
-	if err != nil {
-		return res, nil, &parseError{err}
-	}
-	d = &parsed
+// vacuum opens the database d names and vacuums the table.
+func vacuum(ctx context.Context, o options, d dsn.DSN, stderr io.Writer) (res result, err error) {
 	cfg := distlock.Config{Table: o.table, VacuumBatch: o.batch}
 	if o.verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	m, err := dsn.OpenModule(s, cfg)
+	m, err := d.OpenModule(cfg)
 	if err != nil {
-		return res, d, err
+		return res, err
 	}
 	defer m.Close()
 	if d.Dialect == dsn.SQLite {
 		if err := m.Migrate(ctx); err != nil {
-			return res, d, fmt.Errorf("creating the lock table: %w", err)
+			return res, fmt.Errorf("creating the lock table: %w", err)
 		}
 	}
 	start := time.Now()
@@ -162,7 +159,7 @@ func vacuum(ctx context.Context, o options, stderr io.Writer, getenv func(string
 	if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("%w after removing %d rows: %w", context.Cause(ctx), n, err)
 	}
-	return res, d, err
+	return res, err
 }
 
 // report prints err as one line on stderr, naming the database and

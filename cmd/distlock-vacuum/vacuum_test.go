@@ -74,21 +74,27 @@ func TestVacuumEnvironment(t *testing.T) {
 func TestVacuumErrors(t *testing.T) {
 	t.Parallel()
 	sqlite := "sqlite:" + filepath.Join(t.TempDir(), "l.db")
+	missing := filepath.Join(t.TempDir(), "no", "such", "dir", "l.db")
 	for _, tc := range []struct {
 		args []string
 		code int
 		want string
+		also string // the cause, after want
 	}{
-		{[]string{"--bogus"}, 2, "distlock-vacuum: flag provided but not defined: -bogus"},
-		{[]string{"--dsn", sqlite, "extra"}, 2, `distlock-vacuum: unexpected argument "extra"`},
-		{[]string{"--dsn", sqlite, "--batch", "-1"}, 2, "--batch must not be negative"},
-		{[]string{"--dsn", "redis://u:secret@host/0"}, 2, `distlock-vacuum: unknown scheme "redis"`},
-		{[]string{"--dsn", sqlite, "--table", "Bad"}, 1, "invalid table name"},
-		{[]string{"--dsn", "sqlite:" + filepath.Join(t.TempDir(), "no", "such", "dir", "l.db")}, 1, "distlock-vacuum: sqlite file "},
+		{[]string{"--bogus"}, 2, "distlock-vacuum: flag provided but not defined: -bogus", ""},
+		{[]string{"--dsn", sqlite, "extra"}, 2, `distlock-vacuum: unexpected argument "extra"`, ""},
+		{[]string{"--dsn", sqlite, "--batch", "-1"}, 2, "--batch must not be negative", ""},
+		{[]string{"--dsn", "redis://u:secret@host/0"}, 2, `distlock-vacuum: unknown scheme "redis"`, ""},
+		{[]string{"--dsn", sqlite, "--table", "Bad"}, 2, `distlock-vacuum: invalid table name "Bad"`, ""},
+		{[]string{"--dsn", sqlite, "--table", "Bad", "--json"}, 2, `distlock-vacuum: invalid table name "Bad"`, ""},
+		{[]string{"--dsn", "sqlite:" + missing}, 1, "distlock-vacuum: sqlite file " + missing + ": creating the lock table: ", "unable to open database file"},
 	} {
 		r := vacuumBin(t, nil, tc.args...)
 		if r.code != tc.code || r.stdout != "" || !strings.Contains(r.stderr, tc.want) || !oneLineOn(r.stderr) {
 			t.Errorf("%q: %v; want exit %d and %q", tc.args, r, tc.code, tc.want)
+		}
+		if _, cause, _ := strings.Cut(r.stderr, tc.want); !strings.Contains(cause, tc.also) {
+			t.Errorf("%q: %v; want %q after %q", tc.args, r, tc.also, tc.want)
 		}
 		if strings.Contains(r.stderr, "secret") {
 			t.Errorf("%q: %v leaks the password", tc.args, r)

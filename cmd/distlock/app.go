@@ -21,9 +21,9 @@ type app struct {
 	stdout, stderr io.Writer
 	env            []string // as os.Environ; CMD of run inherits it
 
-	// Set once the database is opened, for messages.
+	// Set once the DSN is parsed and the Module opened, for messages.
 	db    *dsn.DSN
-	table string
+	table string // the Module's table, as configured
 }
 
 // run runs the command line args and returns the exit code. main is

@@ -59,8 +59,8 @@ func (a *app) runChild(ctx context.Context, fwd *forwarder, argv, env []string, 
 	defer fwd.started(nil)
 
 	select {
-	case err := <-done:
-		return exitStatus(cmd.ProcessState, err), nil
+	case <-done:
+		return exitStatus(cmd.ProcessState), nil
 	case <-ctx.Done():
 	}
 	p.signal(syscall.SIGTERM)
@@ -89,7 +89,7 @@ func startError(name string, err error) error {
 }
 
 // exitStatus returns the exit status of a process as a shell reports it.
-func exitStatus(ps *os.ProcessState, waitErr error) int {
+func exitStatus(ps *os.ProcessState) int {
 	if ps == nil {
 		return exitError
 	}

@@ -16,6 +16,11 @@ import (
 // configured by cfg and the global flags (which win). On SQLite it creates or upgrades the table, which is
 // cheap and idempotent; on servers that is "distlock migrate"'s job.
 func (a *app) open(ctx context.Context, cl *cmdline, cfg distlock.Config) (*dsn.Module, error) {
+	if cl.g.table != "" {
+		if err := dialect.ValidTable(cl.g.table); err != nil {
+			return nil, usagef(cl.cmd.name, "%s", err)
+		}
+	}
 	s, err := dsn.Lookup(cl.g.dsn, a.getenv)
 	if err != nil {
 		return nil, err
@@ -25,20 +30,17 @@ func (a *app) open(ctx context.Context, cl *cmdline, cfg distlock.Config) (*dsn.
 		return nil, usagef(cl.cmd.name, "%s", cli.OneLine(err))
 	}
 	a.db = &d
-	a.table = cl.g.table
-	if a.table == "" {
-		a.table = dialect.DefaultTable
-	}
 	if cl.g.owner != "" {
 		cfg.Owner = cl.g.owner
 	}
 	cfg.MaxTime = timeOf(cl.g.maxTime)
 	cfg.Table = cl.g.table
 	cfg.Logger = a.logger(&cl.g)
-	m, err := dsn.OpenModule(s, cfg)
+	m, err := d.OpenModule(cfg)
 	if err != nil {
 		return nil, err
 	}
+	a.table = m.Config().Table
 	switch {
 	case d.Dialect == dsn.SQLite && cl.cmd.name != "migrate":
 		if err := m.Migrate(ctx); err != nil {

@@ -54,13 +54,12 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"vacuum", "--batch", "-1"}, "--batch must not be negative"},
 		{[]string{"--dsn", "redis://u:secret@h", "ls"}, `distlock ls: unknown scheme "redis"`},
 		{[]string{"--dsn", "sqlite:x.db?mode=ro", "ls"}, "distlock ls: sqlite DSN with parameters"},
-		{[]string{"--table", "Bad-Name", "ls"}, "invalid table name"},
+		{[]string{"--table", "Bad-Name", "ls"}, `distlock ls: invalid table name "Bad-Name"`},
+		{[]string{"ls", "--table", "x_meta"}, `distlock ls: invalid table name "x_meta"`},
+		{[]string{"run", "--table", "Bad", "x", "--", "true"}, `distlock run: invalid table name "Bad"`},
 	} {
 		r := runInProcess(t, env, "", tc.args...)
 		wantCode := exitUsage
-		if strings.Contains(tc.want, "invalid table") {
-			wantCode = exitError // a Config error
-		}
 		if r.code != wantCode || !strings.Contains(r.stderr, tc.want) || strings.Count(r.stderr, "\n") != 1 || r.stdout != "" {
 			t.Errorf("distlock %q: exit %d, stdout %q, stderr %q; want %d and %q", tc.args, r.code, r.stdout, r.stderr, wantCode, tc.want)
 		}
