@@ -61,12 +61,7 @@ func TestPostgresNotifiesOnlyWatchedReleases(t *testing.T) {
 		_, err := other.Acquire(ctx, "busy")
 		acquired <- err
 	}()
-	for watched := false; !watched; {
-		if err := db.QueryRowContext(ctx, `SELECT watched_until > now() FROM "`+h.table+`" WHERE name = 'busy'`).Scan(&watched); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitWatched(ctx, t, db, h.table, "busy")
 	time.Sleep(200 * time.Millisecond) // let the waiter's listener connect
 	released := time.Now()
 	if err := mod.Release(ctx, "busy", tok); err != nil {
@@ -86,5 +81,34 @@ func TestPostgresNotifiesOnlyWatchedReleases(t *testing.T) {
 	}
 	if waited := time.Since(released); waited > cfg.RetryInterval/2 {
 		t.Errorf("waiter took %v after the release: not woken by the notification", waited)
+	}
+}
+
+// waitWatched polls the PostgreSQL lock table until a waiter has marked
+// the lock name watched (its attempt found the lock held), failing the
+// test if ctx ends first.
+func waitWatched(ctx context.Context, t *testing.T, db *sql.DB, table, name string) {
+	t.Helper()
+	for watched := false; !watched; {
+		if err := db.QueryRowContext(ctx, `SELECT watched_until > now() FROM "`+table+`" WHERE name = $1`, name).Scan(&watched); err != nil {
+			t.Fatalf("waiting for a waiter to watch %s: %v", name, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// waitListening polls pg_stat_activity until a session named appName has
+// finished a LISTEN on table's release channel: from then on a NOTIFY
+// reaches it. It fails the test if ctx ends first.
+func waitListening(ctx context.Context, t *testing.T, db *sql.DB, appName, table string) {
+	t.Helper()
+	for listening := false; !listening; {
+		err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+			WHERE datname = current_database() AND application_name = $1 AND state = 'idle' AND query = $2)`,
+			appName, `LISTEN "`+table+`_released"`).Scan(&listening)
+		if err != nil {
+			t.Fatalf("waiting for %s to LISTEN: %v", appName, err)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

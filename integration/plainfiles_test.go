@@ -85,6 +85,7 @@ func randomName(prefix string) string {
 // pgSchema creates a schema of its own for the default table names, and
 // returns the DSN and golang-migrate URL (with a trailing '&') that use it.
 func pgSchema(t *testing.T, tg target) (dsn, migrateURL string) {
+	t.Helper()
 	schema := randomName("plain_")
 	db, err := sql.Open(tg.DriverName, tg.DSN)
 	if err != nil {
@@ -92,7 +93,7 @@ func pgSchema(t *testing.T, tg target) (dsn, migrateURL string) {
 	}
 	defer db.Close()
 	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
-		t.Skipf("cannot create a schema: %v", err)
+		skipOrFail(t, "cannot create a schema: %v", err)
 	}
 	t.Cleanup(func() {
 		db, _ := sql.Open(tg.DriverName, tg.DSN)
@@ -113,6 +114,7 @@ func pgSchema(t *testing.T, tg target) (dsn, migrateURL string) {
 
 // mysqlDatabase creates a database of its own for the default table names.
 func mysqlDatabase(t *testing.T, tg target) (dsn, migrateURL string) {
+	t.Helper()
 	name := randomName("plain_")
 	db, err := sql.Open(tg.DriverName, tg.DSN)
 	if err != nil {
@@ -120,7 +122,7 @@ func mysqlDatabase(t *testing.T, tg target) (dsn, migrateURL string) {
 	}
 	defer db.Close()
 	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Skipf("cannot create a database: %v", err)
+		skipOrFail(t, "cannot create a database: %v", err)
 	}
 	t.Cleanup(func() {
 		db, _ := sql.Open(tg.DriverName, tg.DSN)

@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -183,6 +184,13 @@ func TestProcessTokenHandoff(t *testing.T) {
 func TestProcessKilledHolderTakenOverAfterExpiry(t *testing.T) {
 	forEachTarget(t, func(t *testing.T, tg target) {
 		const maxTime = 2 * time.Second
+		// The waiter polls only hourly, so only the rule that it never
+		// sleeps past the holder's expiry (it sleeps Remaining + 1ms)
+		// brings the takeover soon after it: a few milliseconds and a
+		// round trip or two. lateMargin leaves room for a loaded machine
+		// (-race, parallel tests) but not for a missed expiry, which the
+		// hourly poll would turn into the context's timeout.
+		const lateMargin = time.Second
 		h, mod := setup(t, tg, distlock.Config{MaxTime: maxTime, RetryInterval: time.Hour})
 		holder := h.command(t, "hold")
 		stdout, _ := holder.StdoutPipe()
@@ -214,6 +222,10 @@ func TestProcessKilledHolderTakenOverAfterExpiry(t *testing.T) {
 		if after.AcquiredAt.Before(before.ExpiresAt) {
 			t.Fatalf("taken over at %v, before the killed holder's expiry %v", after.AcquiredAt, before.ExpiresAt)
 		}
+		if late := after.AcquiredAt.Sub(before.ExpiresAt); late > lateMargin {
+			t.Errorf("taken over at %v, %v after the killed holder's expiry %v (allowed %v): the waiter slept past the expiry",
+				after.AcquiredAt, late, before.ExpiresAt, lateMargin)
+		}
 		if after.Fence <= before.Fence {
 			t.Fatalf("fence %d after takeover, want > %d", after.Fence, before.Fence)
 		}
@@ -233,12 +245,36 @@ func TestProcessPushWakeup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waiter := h.command(t, "wait")
+	// The waiter's sessions carry an application_name of their own, so
+	// that its listener can be told from this process's.
+	const appName = "distlock-push-waiter"
+	u, err := url.Parse(tg.DSN)
+	if err != nil {
+		t.Fatalf("the PostgreSQL DSN is not a URL: %v", err)
+	}
+	q := u.Query()
+	q.Set("application_name", appName)
+	u.RawQuery = q.Encode()
+	wh := h
+	wh.tg.DSN = u.String()
+	waiter := wh.command(t, "wait")
 	stdout, _ := waiter.StdoutPipe()
 	if err := waiter.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second) // the waiter starts, tries, listens and sleeps
+	// Release only once the waiter has found the lock held (and marked
+	// it watched, so that the release notifies) and its listener is
+	// LISTENing: only the NOTIFY can then wake it before the hourly poll
+	// or the expiry a minute away.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	db, err := sql.Open(tg.DriverName, tg.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	waitWatched(ctx, t, db, h.table, h.name)
+	waitListening(ctx, t, db, appName, h.table)
 	released := time.Now()
 	if err := mod.Release(t.Context(), h.name, tok); err != nil {
 		t.Fatal(err)

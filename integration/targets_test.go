@@ -57,11 +57,7 @@ func serverTarget(t *testing.T, name string) target {
 	if url == "" {
 		var err error
 		if url, err = containers.url(name); err != nil {
-			msg := fmt.Sprintf("no %s to test against: %s is not set and no container could be started (%v)", name, env, err)
-			if os.Getenv("DISTLOCK_REQUIRE_DB") == "1" {
-				t.Fatal(msg + "; DISTLOCK_REQUIRE_DB=1 makes this a failure")
-			}
-			t.Skip(msg)
+			skipOrFail(t, "no %s to test against: %s is not set and no container could be started (%v)", name, env, err)
 		}
 	}
 	d, err := dsn.Parse(url)
@@ -76,9 +72,16 @@ func serverTarget(t *testing.T, name string) target {
 	return tg
 }
 
-// allTargets is SQLite plus every server available.
-func allTargets(t *testing.T) []target {
-	return []target{sqliteTarget(t), serverTarget(t, "postgres"), serverTarget(t, "mysql")}
+// skipOrFail skips the test because the database setup it needs is
+// unavailable — or fails it, when DISTLOCK_REQUIRE_DB=1 says that every
+// database test must run.
+func skipOrFail(t *testing.T, format string, args ...any) {
+	t.Helper()
+	msg := fmt.Sprintf(format, args...)
+	if os.Getenv("DISTLOCK_REQUIRE_DB") == "1" {
+		t.Fatal(msg + "; DISTLOCK_REQUIRE_DB=1 makes this a failure")
+	}
+	t.Skip(msg)
 }
 
 // containerSet starts each database container at most once per run.

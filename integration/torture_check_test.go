@@ -14,7 +14,9 @@ import (
 //	E name id fence acquiredAtNs wallNs   a section entered (acquiredAt by the database's clock)
 //	X name id fence value wallNs          a section left, having written value to the counter
 //	A name id fence                       a section stopped because its lock was lost
-//	K pid name expiresAtNs wallNs         the harness killed pid (holding name until expiresAt, or "-")
+//	K pid name expiresAtNs wallNs         the harness killed pid (holding name until expiresAt, or "-");
+//	                                      a killed holder's section may overlap the next only if its
+//	                                      expiry was logged, and then not before that expiry
 //	F fault wallNs                        the harness injected a fault
 //
 // id is "pid.goroutine".
@@ -35,7 +37,8 @@ type lockState struct {
 	lastValue int
 	slack     int // counter writes killed holders may have made unlogged
 	killedAt  time.Time
-	expiresAt int64 // of the killed holder's acquisition, by the database's clock
+	killedPid string // the killed holder whose expiry was logged (K line)
+	expiresAt int64  // of the killed holder's acquisition, by the database's clock
 }
 
 func checkTorture(path string) (tortureResult, error) {
@@ -73,8 +76,14 @@ func checkTorture(path string) (tortureResult, error) {
 			}
 			s := state(name)
 			if s.inside != "" {
-				if !killed[pidOf(s.inside)] {
+				switch {
+				case !killed[pidOf(s.inside)]:
 					violate("line %d: %s entered %s while %s was inside", line, id, name, s.inside)
+				case s.killedAt.IsZero() || s.killedPid != pidOf(s.inside):
+					// Forgiven only with the expiry to check the takeover
+					// against (see the K case).
+					violate("line %d: %s entered %s while %s, killed, was inside, but no expiry was logged for its hold: the takeover cannot be checked",
+						line, id, name, s.inside)
 				}
 				s.slack++ // the killed holder may have written the counter
 			}
@@ -87,7 +96,7 @@ func checkTorture(path string) (tortureResult, error) {
 						line, name, time.Unix(0, acquiredAt), time.Unix(0, s.expiresAt))
 				}
 				res.Takeovers = append(res.Takeovers, time.Unix(0, wall).Sub(s.killedAt))
-				s.killedAt, s.expiresAt = time.Time{}, 0
+				s.killedAt, s.killedPid, s.expiresAt = time.Time{}, "", 0
 			}
 			s.inside, s.lastFence = id, fence
 		case "X":
@@ -125,7 +134,7 @@ func checkTorture(path string) (tortureResult, error) {
 			killed[pid] = true
 			if name != "-" {
 				s := state(name)
-				s.killedAt, s.expiresAt = time.Unix(0, wall), expiresAt
+				s.killedAt, s.killedPid, s.expiresAt = time.Unix(0, wall), pid, expiresAt
 			}
 			res.LastFault = time.Unix(0, wall)
 			res.AfterFault = 0

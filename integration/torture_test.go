@@ -83,7 +83,11 @@ func torture(t *testing.T, tg target) {
 		f := faults[next%len(faults)]
 		next++
 		if err := f.inject(t, tg, mod, w, logf); err != nil {
-			t.Logf("fault %s not injected: %v", f.name, err)
+			if f.required {
+				t.Errorf("fault %s failed: %v", f.name, err)
+			} else {
+				t.Logf("fault %s not injected: %v", f.name, err)
+			}
 			continue
 		}
 		injected[f.name]++
@@ -113,6 +117,13 @@ func torture(t *testing.T, tg target) {
 		t.Logf("torture %s: takeover after SIGKILL of a holder: min %v, median %v, max %v (MaxTime %v, %d takeovers)",
 			tg.Name, res.Takeovers[0].Round(time.Millisecond), res.Takeovers[n/2].Round(time.Millisecond),
 			res.Takeovers[n-1].Round(time.Millisecond), *tortureMaxTime, n)
+	}
+	// Every Do call a worker counts as completed logged its section's
+	// exit first; workers killed, or whose report is missing, only add
+	// sections to the log.
+	if sum.Sections > res.Sections {
+		t.Errorf("torture %s: workers report %d completed sections, the log only %d: log lines were lost",
+			tg.Name, sum.Sections, res.Sections)
 	}
 	t.Logf("torture %s: violations %d", tg.Name, len(res.Violations))
 	for _, v := range res.Violations {
@@ -175,7 +186,8 @@ func (w *workers) start() {
 	})
 }
 
-// kill SIGKILLs pid, waits until it is gone, and starts a replacement.
+// kill SIGKILLs pid and waits until it is gone; the caller starts a
+// replacement.
 func (w *workers) kill(pid int) bool {
 	w.mu.Lock()
 	p := w.procs[pid]
@@ -187,7 +199,6 @@ func (w *workers) kill(pid int) bool {
 	w.mu.Unlock()
 	p.cmd.Process.Kill()
 	<-p.done
-	w.start()
 	return true
 }
 
