@@ -26,6 +26,13 @@ const (
 	// KindNoTable means the lock table (or a companion of it) does not
 	// exist: Migrate has not been run.
 	KindNoTable
+	// KindUnavailable means the server answered but cannot serve the
+	// statement now, and did not run it: it is starting up or shutting
+	// down, it is a read-only standby or a demoted primary after a
+	// failover, or a cluster node outside the primary component. Sending
+	// it again after a pause (on a new connection, perhaps to another
+	// host) may succeed; a waiting Acquire keeps waiting through it.
+	KindUnavailable
 )
 
 func (k Kind) String() string {
@@ -38,6 +45,8 @@ func (k Kind) String() string {
 		return "timeout"
 	case KindNoTable:
 		return "missing table"
+	case KindUnavailable:
+		return "unavailable"
 	default:
 		return "other"
 	}
@@ -66,7 +75,7 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // SafeToRetry reports whether the failed statement certainly did not take
 // effect, so that sending it again cannot apply it twice.
-func (e *Error) SafeToRetry() bool { return e.Kind == KindRetry }
+func (e *Error) SafeToRetry() bool { return e.Kind == KindRetry || e.Kind == KindUnavailable }
 
 // Timeout reports whether the statement ran out of time.
 func (e *Error) Timeout() bool { return e.Kind == KindTimeout }
