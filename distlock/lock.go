@@ -152,7 +152,7 @@ func (l *Lock) release(ctx context.Context, tok Token) error {
 		return dbError("release", l.name, err)
 	}
 	if ok && holds == 0 {
-		l.m.wake.wake(l.name)
+		l.m.wake.wake(l.name, true)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

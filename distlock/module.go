@@ -24,7 +24,9 @@ type Module struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu         sync.Mutex // orders spawn's wg.Add before Close's wg.Wait
+	mu         sync.Mutex     // orders spawn's wg.Add before Close's wg.Wait
+	giving     sync.WaitGroup // background give-backs (see giveBack)
+	storeGone  bool           // set under mu once Close stops give-backs
 	listenOnce sync.Once
 	closeOnce  sync.Once
 	closeErr   error
@@ -81,7 +83,9 @@ func (m *Module) Attach(name string, tok Token) *Lock {
 
 // Close stops the Module's background work (the release listener and the
 // keep-alives of running Do calls, whose functions see their context
-// cancelled with cause ErrClosed) and waits for it to end. Later calls on
+// cancelled with cause ErrClosed) and waits for it to end, including the
+// give-back of acquisitions whose outcome a failure hid (at most a few
+// seconds, see giveBack). Later calls on
 // the Module return ErrClosed. Close does not close the *sql.DB and does
 // not release held locks. It is safe to call more than once.
 func (m *Module) Close() error {
@@ -90,6 +94,10 @@ func (m *Module) Close() error {
 		m.cancel()
 		m.mu.Unlock()
 		m.wg.Wait()
+		m.mu.Lock()
+		m.storeGone = true
+		m.mu.Unlock()
+		m.giving.Wait()
 		m.closeErr = m.store.Close()
 	})
 	return m.closeErr
@@ -141,7 +149,7 @@ func (m *Module) relay(l dialect.Listener) {
 		err := l.Listen(m.ctx, func() {
 			pause = 100 * time.Millisecond
 			m.wake.wakeAll()
-		}, m.wake.wake)
+		}, m.wake.pushed)
 		if m.ctx.Err() != nil {
 			return
 		}

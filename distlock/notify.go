@@ -12,14 +12,20 @@ type wakeups struct {
 	names map[string]*wakeup
 }
 
+// wakeup is one round of waiting on a name: ch is closed by the next
+// release. local, set before ch is closed, says that the release was made
+// by this Module, so it certainly happened; a wake-up pushed by the
+// database may be spurious (anyone allowed to NOTIFY can send one), and
+// the waiter checks it with a read before it writes.
 type wakeup struct {
-	ch       chan struct{} // closed on release
+	ch       chan struct{}
 	watchers int
+	local    bool
 }
 
-// watch returns a channel that is closed when name is next released (or
-// on wakeAll), and a function to call when the caller stops watching.
-func (w *wakeups) watch(name string) (<-chan struct{}, func()) {
+// watch returns the wakeup that the next release of name (or wakeAll)
+// closes, and a function to call when the caller stops watching.
+func (w *wakeups) watch(name string) (*wakeup, func()) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.names == nil {
@@ -32,7 +38,7 @@ func (w *wakeups) watch(name string) (<-chan struct{}, func()) {
 	}
 	e.watchers++
 	var once sync.Once
-	return e.ch, func() {
+	return e, func() {
 		once.Do(func() {
 			w.mu.Lock()
 			defer w.mu.Unlock()
@@ -44,15 +50,20 @@ func (w *wakeups) watch(name string) (<-chan struct{}, func()) {
 	}
 }
 
-// wake wakes everyone watching name.
-func (w *wakeups) wake(name string) {
+// wake wakes everyone watching name; local says the release was this
+// Module's own.
+func (w *wakeups) wake(name string, local bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if e := w.names[name]; e != nil {
+		e.local = local
 		close(e.ch)
 		delete(w.names, name)
 	}
 }
+
+// pushed wakes the watchers of name for a release the database announced.
+func (w *wakeups) pushed(name string) { w.wake(name, false) }
 
 // wakeAll wakes every waiter, e.g. after notifications may have been lost.
 func (w *wakeups) wakeAll() {

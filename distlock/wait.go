@@ -14,6 +14,12 @@ import (
 // back-off and jitter, never past the holder's expiry, and wakes at once
 // when the lock is released in this Module (or, on dialects that push,
 // anywhere).
+//
+// A waiting acquire waits through failures that retrying survives: lost
+// connections, statements cut short, a server that cannot serve now (see
+// waitThrough). Whenever a failure hides whether an offered token took
+// the lock, that token is offered again by the next attempt, and given
+// back (see giveBack) if the acquire ends without it.
 func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 	if l.err != nil {
 		return false, l.err
@@ -22,7 +28,7 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 		return false, err
 	}
 	if err := ctx.Err(); err != nil {
-		return false, errors.Join(ErrNotAcquired, err)
+		return false, &notAcquiredError{cause: err}
 	}
 	var within time.Duration // see dialect.AcquireRequest.Wait
 	if wait {
@@ -33,11 +39,12 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 	}
 	pause := l.m.cfg.RetryInterval
 	var pending Token // see attempt
+	var lastErr error // the last failure a waiting acquire waited through
 	for {
-		var released <-chan struct{}
+		var w *wakeup
 		unwatch := func() {}
 		if wait {
-			released, unwatch = l.m.wake.watch(l.name)
+			w, unwatch = l.m.wake.watch(l.name)
 		}
 		var res dialect.AcquireResult
 		var offered Token
@@ -45,17 +52,18 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 			res, offered, err = l.attempt(ctx, pending, within)
 			return err
 		})
+		if err != nil && offered != "" && outcomeUnknown(err) {
+			pending = offered // it may hold the lock unseen
+		}
 		switch {
-		case err != nil && wait && offered != "" && outcomeUnknown(err) && ctx.Err() == nil && l.m.alive() == nil:
-			// The connection failed mid-statement: the lock may or may not
-			// be ours. Keep waiting, and offer the same token again.
-			pending = offered
-			l.m.cfg.Logger.Warn("distlock: acquire failed; retrying", "name", l.name, "err", err)
+		case err != nil && wait && waitThrough(err, offered) && ctx.Err() == nil && l.m.alive() == nil:
+			lastErr = dbError("acquire", l.name, err)
+			l.m.cfg.Logger.WarnContext(ctx, "distlock: acquire failed; waiting on", "name", l.name, "err", err)
 		case err != nil:
 			unwatch()
 			l.dropPending(pending)
 			if ctx.Err() != nil {
-				return false, errors.Join(ErrNotAcquired, ctx.Err())
+				return false, &notAcquiredError{cause: ctx.Err(), last: lastErr}
 			}
 			return false, dbError("acquire", l.name, err)
 		case res.Acquired:
@@ -64,13 +72,15 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 				// The attempt that failed had taken the lock after all:
 				// give back the second hold this one added.
 				if err := l.release(ctx, pending); err != nil {
-					l.m.cfg.Logger.Warn("distlock: could not drop a duplicate hold", "name", l.name, "err", err)
+					l.m.cfg.Logger.WarnContext(ctx, "distlock: could not drop a duplicate hold", "name", l.name, "err", err)
 				}
 			}
 			return true, nil
 		case !wait:
 			unwatch()
 			return false, nil
+		default:
+			lastErr = nil // the database answers; the lock is simply held
 		}
 
 		sleep := jitter(pause)
@@ -80,20 +90,11 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 			sleep = max(rem, 0) + time.Millisecond
 		}
 		pause = min(2*pause, l.m.cfg.MaxRetryInterval)
-		l.m.cfg.Logger.Debug("distlock: waiting", "name", l.name, "holder", res.Row.Owner, "sleep", sleep)
-
-		t := time.NewTimer(sleep)
-		select {
-		case <-released:
-		case <-t.C:
-		case <-ctx.Done():
-		case <-l.m.ctx.Done():
-		}
-		t.Stop()
-		unwatch()
+		l.m.cfg.Logger.DebugContext(ctx, "distlock: waiting", "name", l.name, "holder", res.Row.Owner, "sleep", sleep)
+		l.sleep(ctx, w, unwatch, sleep)
 		if err := ctx.Err(); err != nil {
 			l.dropPending(pending)
-			return false, errors.Join(ErrNotAcquired, err)
+			return false, &notAcquiredError{cause: err, last: lastErr}
 		}
 		if err := l.m.alive(); err != nil {
 			l.dropPending(pending)
@@ -102,22 +103,65 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 	}
 }
 
-// outcomeUnknown reports whether a failed statement may have taken effect.
-func outcomeUnknown(err error) bool {
-	k := dialect.KindOf(err)
-	return k == dialect.KindConn || k == dialect.KindTimeout
+// waitThrough reports whether a waiting acquire keeps waiting after its
+// attempt failed with err: the server could not serve the statement now
+// (it did not run), or the connection failed or time ran out while it
+// ran, when the attempt offered a new token (offered, which the next
+// attempt offers again). The lost outcome of a re-entry cannot be
+// recovered (it may have added a hold), so that ends the wait.
+func waitThrough(err error, offered Token) bool {
+	return dialect.KindOf(err) == dialect.KindUnavailable || offered != "" && outcomeUnknown(err)
 }
 
-// dropPending releases, best effort, an acquisition that a lost
-// connection may have made unseen, so that it does not linger until it
-// expires. If there is none, the release finds nothing, harmlessly.
-func (l *Lock) dropPending(pending Token) {
-	if pending == "" {
-		return
+// sleep waits until the next attempt is due: d has passed, a release woke
+// w, or ctx or the Module ended; it calls unwatch when it returns. A
+// wake-up pushed by the database may be spurious (anyone allowed to NOTIFY
+// can send one) or stale, so it is checked with a read: while the lock is
+// still held, the waiter keeps sleeping, never past the holder's expiry.
+// A flood of notifications costs reads, never writes to the holder's row.
+func (l *Lock) sleep(ctx context.Context, w *wakeup, unwatch func(), d time.Duration) {
+	until := time.Now().Add(d)
+	t := time.NewTimer(d)
+	defer func() {
+		t.Stop()
+		unwatch()
+	}()
+	for {
+		select {
+		case <-t.C:
+			return
+		case <-ctx.Done():
+			return
+		case <-l.m.ctx.Done():
+			return
+		case <-w.ch:
+		}
+		if w.local {
+			return
+		}
+		// Watch again before the read, so that a release right after it
+		// is not missed.
+		next, unwatchNext := l.m.wake.watch(l.name)
+		row, held, err := l.m.store.Inspect(ctx, l.name)
+		if err != nil || !held {
+			unwatchNext()
+			return
+		}
+		unwatch()
+		w, unwatch = next, unwatchNext
+		if exp := time.Now().Add(max(row.Remaining, 0) + time.Millisecond); exp.Before(until) {
+			until = exp
+			t.Reset(time.Until(until))
+		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = l.release(ctx, pending)
+}
+
+// dropPending gives back, in the background, an acquisition that a lost
+// reply may have made unseen (see giveBack).
+func (l *Lock) dropPending(pending Token) {
+	if pending != "" {
+		l.m.giveBack(l.name, pending)
+	}
 }
 
 // retry runs op until it succeeds, fails with an error that retrying
