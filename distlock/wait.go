@@ -147,6 +147,7 @@ func (l *Lock) sleep(ctx context.Context, w *wakeup, unwatch func(), d time.Dura
 			unwatchNext()
 			return
 		}
+		l.m.cfg.Logger.DebugContext(ctx, "distlock: woken, but the lock is still held", "name", l.name)
 		unwatch()
 		w, unwatch = next, unwatchNext
 		if exp := time.Now().Add(max(row.Remaining, 0) + time.Millisecond); exp.Before(until) {

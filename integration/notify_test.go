@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -110,5 +111,81 @@ func waitListening(ctx context.Context, t *testing.T, db *sql.DB, appName, table
 			t.Fatalf("waiting for %s to LISTEN: %v", appName, err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// stillHeld is a slog handler that counts the waiter's "woken, but the
+// lock is still held" records on a channel.
+type stillHeld chan struct{}
+
+func (s stillHeld) Enabled(context.Context, slog.Level) bool { return true }
+func (s stillHeld) WithAttrs([]slog.Attr) slog.Handler       { return s }
+func (s stillHeld) WithGroup(string) slog.Handler            { return s }
+func (s stillHeld) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "distlock: woken, but the lock is still held" {
+		select {
+		case s <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// TestPostgresSpuriousNotifyCostsARead: any PostgreSQL user can NOTIFY the
+// release channel. A waiter woken while the lock is still held checks
+// with a read and sleeps on; it never rewrites the holder's row (which
+// would take its row lock and write WAL for every forged notification).
+func TestPostgresSpuriousNotifyCostsARead(t *testing.T) {
+	t.Parallel()
+	tg := serverTarget(t, "postgres")
+	cfg := distlock.Config{MaxTime: time.Minute, RetryInterval: 20 * time.Second}
+	h, mod := setup(t, tg, cfg)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	tok, err := mod.Acquire(ctx, "busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mod.Release(context.Background(), "busy", tok)
+
+	db, err := sql.Open(tg.DriverName, tg.DSN+"&application_name=spoofed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	woken := make(stillHeld, 100)
+	cfg.Table, cfg.Logger = h.table, slog.New(woken)
+	waiter, err := distlock.New(db, tg.Dialect, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Close()
+	wctx, wcancel := context.WithCancel(ctx)
+	defer wcancel()
+	go waiter.Acquire(wctx, "busy")
+	waitWatched(ctx, t, db, h.table, "busy")
+	waitListening(ctx, t, db, "spoofed", h.table)
+
+	version := func() string {
+		var xmin string
+		if err := db.QueryRowContext(ctx, `SELECT xmin::text FROM "`+h.table+`" WHERE name = 'busy'`).Scan(&xmin); err != nil {
+			t.Fatal(err)
+		}
+		return xmin
+	}
+	before := version()
+	const forged = 20
+	for range forged {
+		if _, err := db.ExecContext(ctx, `SELECT pg_notify($1, 'busy')`, h.table+"_released"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-woken: // the waiter read, saw the lock held, and sleeps on
+		case <-time.After(5 * time.Second):
+			t.Fatal("the waiter did not check a forged notification within 5s")
+		}
+	}
+	if after := version(); after != before {
+		t.Fatalf("the holder's row was rewritten (xmin %s -> %s) by a waiter woken by forged notifications", before, after)
 	}
 }
