@@ -24,6 +24,12 @@ func outcomeUnknown(err error) bool {
 	return k == dialect.KindConn || k == dialect.KindTimeout
 }
 
+// survivable reports whether waiting on after err may succeed: the
+// connection failed or time ran out, or the server cannot serve now.
+func survivable(err error) bool {
+	return outcomeUnknown(err) || dialect.KindOf(err) == dialect.KindUnavailable
+}
+
 // giveBack releases, in the background, the acquisition of name by tok
 // that a failed statement may have made unseen (its reply was lost to a
 // deadline or a broken connection), so that a lock nobody has a token for
@@ -35,18 +41,7 @@ func outcomeUnknown(err error) bool {
 // ended), with bounded, backed-off attempts, and Close waits for it: a
 // Module being closed still gives back what it may hold.
 func (m *Module) giveBack(name string, tok Token) {
-	m.mu.Lock()
-	if m.storeGone {
-		m.mu.Unlock()
-		m.cfg.Logger.Warn("distlock: Module closed; an acquisition whose outcome was lost lasts until it expires", "name", name)
-		return
-	}
-	m.giving.Add(1)
-	m.mu.Unlock()
-	go func() {
-		defer m.giving.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), giveBackTimeout)
-		defer cancel()
+	m.background(func(ctx context.Context) {
 		l := &Lock{m: m, name: name}
 		found, err := l.giveBack(ctx, tok)
 		switch {
@@ -58,6 +53,26 @@ func (m *Module) giveBack(name string, tok Token) {
 		default:
 			m.cfg.Logger.DebugContext(ctx, "distlock: no acquisition to give back", "name", name)
 		}
+	})
+}
+
+// background runs f in a goroutine on a context of its own, bounded by
+// giveBackTimeout, that Close waits for: work that must be done even as
+// the Module shuts down. After Close it is not run (and logged).
+func (m *Module) background(f func(ctx context.Context)) {
+	m.mu.Lock()
+	if m.storeGone {
+		m.mu.Unlock()
+		m.cfg.Logger.Warn("distlock: Module closed; background clean-up skipped")
+		return
+	}
+	m.giving.Add(1)
+	m.mu.Unlock()
+	go func() {
+		defer m.giving.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), giveBackTimeout)
+		defer cancel()
+		f(ctx)
 	}()
 }
 
@@ -71,7 +86,7 @@ func (l *Lock) giveBack(ctx context.Context, tok Token) (found bool, err error) 
 			return found, nil
 		}
 		for {
-			holds, ok, err := l.m.store.Release(ctx, l.name, hash)
+			holds, next, ok, err := l.m.store.Release(ctx, l.name, hash)
 			if err != nil {
 				if !sleepCtx(ctx, jitter(pause)) {
 					return found, errors.Join(err, ctx.Err())
@@ -84,7 +99,7 @@ func (l *Lock) giveBack(ctx context.Context, tok Token) (found bool, err error) 
 			}
 			found = true
 			if holds == 0 {
-				l.m.wake.wake(l.name, true)
+				l.m.wakeHead(l.name, next)
 				return true, nil
 			}
 			// A retried attempt may have left two holds: drop the next.

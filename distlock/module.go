@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
@@ -16,7 +17,8 @@ import (
 type Module struct {
 	store dialect.Store
 	cfg   Config
-	wake  wakeups
+	waiters waiters
+	push    atomic.Bool // a listener relays the database's releases
 
 	// ctx ends when the Module is closed; background goroutines (the
 	// listener, keep-alives) watch it and are counted in wg.
@@ -127,6 +129,18 @@ func (m *Module) spawn(f func()) error {
 	return nil
 }
 
+// pushing reports whether the database's releases reach this Module's
+// waiters now; while not, the first waiter of each line polls.
+func (m *Module) pushing() bool { return m.push.Load() }
+
+// wakeHead wakes the waiter at the head of the line of name, whose ticket
+// a release returned (0: nobody waits), if it waits in this Module.
+func (m *Module) wakeHead(name string, next int64) {
+	if next != 0 {
+		m.waiters.wake(place{name, next}, true)
+	}
+}
+
 // listen starts, once, the goroutine that relays the database's release
 // notifications to local waiters, when the dialect can push.
 func (m *Module) listen() {
@@ -148,8 +162,11 @@ func (m *Module) relay(l dialect.Listener) {
 	for {
 		err := l.Listen(m.ctx, func() {
 			pause = 100 * time.Millisecond
-			m.wake.wakeAll()
-		}, m.wake.pushed)
+			m.push.Store(true)
+			m.waiters.wakeAll()
+		}, func(name string, next int64) { m.waiters.wake(place{name, next}, false) })
+		m.push.Store(false)
+		m.waiters.wakeAll() // waiters poll until it listens again
 		if m.ctx.Err() != nil {
 			return
 		}

@@ -9,17 +9,19 @@ import (
 	"github.com/distlock/distlock/dialect"
 )
 
-// acquire tries to take the lock and, if wait is set, keeps trying until
-// it succeeds or ctx ends. Between attempts it sleeps with exponential
-// back-off and jitter, never past the holder's expiry, and wakes at once
-// when the lock is released in this Module (or, on dialects that push,
-// anywhere).
+// acquire tries to take the lock and, if wait is set, waits for it until
+// it succeeds or ctx ends. A waiter that finds the lock held takes a place
+// in the lock's line (see line.go) and waits for its turn: a release wakes
+// the head of the line alone, in this Module at once and, on dialects
+// that push, anywhere; otherwise the first waiter of this Module polls
+// with reads. Waiting never writes but to renew the place.
 //
 // A waiting acquire waits through failures that retrying survives: lost
 // connections, statements cut short, a server that cannot serve now (see
-// waitThrough). Whenever a failure hides whether an offered token took
-// the lock, that token is offered again by the next attempt, and given
-// back (see giveBack) if the acquire ends without it.
+// waitThrough), backing off from RetryInterval to MaxRetryInterval with
+// jitter. Whenever a failure hides whether an offered token took the
+// lock, that token is offered again by the next attempt, and given back
+// (see giveBack) if the acquire ends without it.
 func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 	if l.err != nil {
 		return false, l.err
@@ -33,23 +35,26 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 	var within time.Duration // see dialect.AcquireRequest.Wait
 	if wait {
 		l.m.listen()
-		// A little after the longest sleep below, by which time the next
-		// attempt renews it.
-		within = l.m.cfg.MaxRetryInterval + l.m.cfg.MaxRetryInterval/4 + time.Second
+		within = reserve
 	}
 	pause := l.m.cfg.RetryInterval
 	var pending Token // see attempt
 	var lastErr error // the last failure a waiting acquire waited through
+	var q *inLine     // the place in line, once taken
+	defer func() {
+		if q != nil {
+			q.leave()
+		}
+	}()
 	for {
-		var w *wakeup
-		unwatch := func() {}
-		if wait {
-			w, unwatch = l.m.wake.watch(l.name)
+		var ticket int64
+		if q != nil {
+			ticket = q.p.ticket
 		}
 		var res dialect.AcquireResult
 		var offered Token
 		err := l.m.retry(ctx, func() (err error) {
-			res, offered, err = l.attempt(ctx, pending, within)
+			res, offered, err = l.attempt(ctx, pending, ticket, within)
 			return err
 		})
 		if err != nil && offered != "" && outcomeUnknown(err) {
@@ -57,17 +62,16 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 		}
 		switch {
 		case err != nil && wait && waitThrough(err, offered) && ctx.Err() == nil && l.m.alive() == nil:
-			lastErr = dbError("acquire", l.name, err)
-			l.m.cfg.Logger.WarnContext(ctx, "distlock: acquire failed; waiting on", "name", l.name, "err", err)
 		case err != nil:
-			unwatch()
 			l.dropPending(pending)
 			if ctx.Err() != nil {
 				return false, &notAcquiredError{cause: ctx.Err(), last: lastErr}
 			}
 			return false, dbError("acquire", l.name, err)
 		case res.Acquired:
-			unwatch()
+			if q != nil {
+				q.taken = true
+			}
 			if pending != "" && res.Reentered && offered == pending {
 				// The attempt that failed had taken the lock after all:
 				// give back the second hold this one added.
@@ -77,21 +81,29 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 			}
 			return true, nil
 		case !wait:
-			unwatch()
 			return false, nil
-		default:
+		case q == nil:
+			q, err = l.join(ctx)
+		}
+		if err == nil {
 			lastErr = nil // the database answers; the lock is simply held
+			l.m.cfg.Logger.DebugContext(ctx, "distlock: waiting in line", "name", l.name, "holder", res.Row.Owner, "ticket", q.p.ticket)
+			err = q.await(ctx, res.Row)
 		}
-
-		sleep := jitter(pause)
-		if rem := res.Row.Remaining; res.Row.Name != "" && rem < sleep {
-			// Wake as the holder expires; +1ms covers the database's
-			// millisecond clock.
-			sleep = max(rem, 0) + time.Millisecond
+		if err != nil {
+			if !survivable(err) || ctx.Err() != nil || l.m.alive() != nil {
+				l.dropPending(pending)
+				if ctx.Err() != nil {
+					return false, &notAcquiredError{cause: ctx.Err(), last: lastErr}
+				}
+				return false, dbError("acquire", l.name, err)
+			}
+			lastErr = dbError("acquire", l.name, err)
+			sleep := jitter(pause)
+			pause = min(2*pause, l.m.cfg.MaxRetryInterval)
+			l.m.cfg.Logger.WarnContext(ctx, "distlock: acquire failed; waiting on", "name", l.name, "err", err, "sleep", sleep)
+			l.sleep(ctx, sleep)
 		}
-		pause = min(2*pause, l.m.cfg.MaxRetryInterval)
-		l.m.cfg.Logger.DebugContext(ctx, "distlock: waiting", "name", l.name, "holder", res.Row.Owner, "sleep", sleep)
-		l.sleep(ctx, w, unwatch, sleep)
 		if err := ctx.Err(); err != nil {
 			l.dropPending(pending)
 			return false, &notAcquiredError{cause: err, last: lastErr}
@@ -113,47 +125,14 @@ func waitThrough(err error, offered Token) bool {
 	return dialect.KindOf(err) == dialect.KindUnavailable || offered != "" && outcomeUnknown(err)
 }
 
-// sleep waits until the next attempt is due: d has passed, a release woke
-// w, or ctx or the Module ended; it calls unwatch when it returns. A
-// wake-up pushed by the database may be spurious (anyone allowed to NOTIFY
-// can send one) or stale, so it is checked with a read: while the lock is
-// still held, the waiter keeps sleeping, never past the holder's expiry.
-// A flood of notifications costs reads, never writes to the holder's row.
-func (l *Lock) sleep(ctx context.Context, w *wakeup, unwatch func(), d time.Duration) {
-	until := time.Now().Add(d)
+// sleep pauses for d, or until ctx or the Module ends.
+func (l *Lock) sleep(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
-	defer func() {
-		t.Stop()
-		unwatch()
-	}()
-	for {
-		select {
-		case <-t.C:
-			return
-		case <-ctx.Done():
-			return
-		case <-l.m.ctx.Done():
-			return
-		case <-w.ch:
-		}
-		if w.local {
-			return
-		}
-		// Watch again before the read, so that a release right after it
-		// is not missed.
-		next, unwatchNext := l.m.wake.watch(l.name)
-		row, held, err := l.m.store.Inspect(ctx, l.name)
-		if err != nil || !held {
-			unwatchNext()
-			return
-		}
-		l.m.cfg.Logger.DebugContext(ctx, "distlock: woken, but the lock is still held", "name", l.name)
-		unwatch()
-		w, unwatch = next, unwatchNext
-		if exp := time.Now().Add(max(row.Remaining, 0) + time.Millisecond); exp.Before(until) {
-			until = exp
-			t.Reset(time.Until(until))
-		}
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	case <-l.m.ctx.Done():
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"testing"
 	"time"
 
@@ -167,5 +168,64 @@ func testWaitEndsWithLastError(t *testing.T, h Harness) {
 	}
 	if !errors.Is(err, errInjected) {
 		t.Fatalf("Acquire during an outage: %v; want the database's error", err)
+	}
+}
+
+// pauses records the back-off sleeps a waiter announces when an attempt
+// fails.
+type pauses struct {
+	mu sync.Mutex
+	d  []time.Duration
+}
+
+func (p *pauses) Enabled(context.Context, slog.Level) bool { return true }
+func (p *pauses) WithAttrs([]slog.Attr) slog.Handler       { return p }
+func (p *pauses) WithGroup(string) slog.Handler            { return p }
+func (p *pauses) Handle(_ context.Context, r slog.Record) error {
+	if r.Message != "distlock: acquire failed; waiting on" {
+		return nil
+	}
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "sleep" {
+			p.mu.Lock()
+			p.d = append(p.d, a.Value.Duration())
+			p.mu.Unlock()
+		}
+		return true
+	})
+	return nil
+}
+
+// Through an outage a waiter backs off exponentially from RetryInterval
+// to MaxRetryInterval, each pause 0-25% longer at random.
+func testBackOffThroughOutage(t *testing.T, h Harness) {
+	const first, most = 10 * time.Millisecond, 80 * time.Millisecond
+	b := setup(t, h, distlock.Config{})
+	f, db := b.faulty(t)
+	rec := &pauses{}
+	m := b.module(t, db, distlock.Config{RetryInterval: first, MaxRetryInterval: most, Logger: slog.New(rec)})
+	f.setAlways(connDown)
+	ctx, cancel := context.WithTimeout(b.ctx, 700*time.Millisecond)
+	defer cancel()
+	if err := m.Get(uniqueName("outage")).Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Acquire through an outage: %v; want it to wait until the deadline", err)
+	}
+	f.setAlways(0)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.d) < 6 {
+		t.Fatalf("only %d pauses recorded: %v", len(rec.d), rec.d)
+	}
+	want := first
+	jittered := false
+	for i, d := range rec.d {
+		if d < want || d > want+want/4 {
+			t.Fatalf("pause %d = %v, want within [%v, %v] (all: %v)", i, d, want, want+want/4, rec.d)
+		}
+		jittered = jittered || d != want
+		want = min(2*want, most)
+	}
+	if !jittered {
+		t.Fatalf("no pause had jitter: %v", rec.d)
 	}
 }

@@ -67,6 +67,7 @@ func Run(t *testing.T, h Harness) {
 		{"DoReleaseRetried", testDoReleaseRetried},
 		{"LostOutcomeGivenBack", testLostOutcomeGivenBack},
 		{"WaitEndsWithLastError", testWaitEndsWithLastError},
+		{"BackOffThroughOutage", testBackOffThroughOutage},
 		{"BadNames", testBadNames},
 		{"NamesStoredLiterally", testNamesStoredLiterally},
 		{"BadTokens", testBadTokens},

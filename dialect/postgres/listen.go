@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -12,9 +14,10 @@ import (
 
 // Listen implements dialect.Listener: it opens a connection of its own
 // (with the settings of the caller's pool), LISTENs on the table's
-// channel, and reports every released name until ctx ends or the
-// connection fails.
-func (s *store) Listen(ctx context.Context, ready func(), released func(name string)) error {
+// channel, and reports every release that names the head of a line
+// ("ticket name") until ctx ends or the connection fails. Payloads of
+// another form (anyone may NOTIFY) are ignored.
+func (s *store) Listen(ctx context.Context, ready func(), released func(name string, next int64)) error {
 	cfg, err := s.connConfig(ctx)
 	switch {
 	case errors.Is(err, errNotPgx):
@@ -36,8 +39,12 @@ func (s *store) Listen(ctx context.Context, ready func(), released func(name str
 		if err != nil {
 			return classify(err)
 		}
-		if n != nil { // nil after other asynchronous messages (notices)
-			released(n.Payload)
+		if n == nil { // after other asynchronous messages (notices)
+			continue
+		}
+		ticket, name, ok := strings.Cut(n.Payload, " ")
+		if next, err := strconv.ParseInt(ticket, 10, 64); ok && err == nil && next > 0 {
+			released(name, next)
 		}
 	}
 }
