@@ -15,8 +15,8 @@ import (
 // Module is the entry point: one lock table on one database. It is safe
 // for concurrent use; make one per table and process and share it.
 type Module struct {
-	store dialect.Store
-	cfg   Config
+	store   dialect.Store
+	cfg     Config
 	waiters waiters
 	push    atomic.Bool // a listener relays the database's releases
 

@@ -121,7 +121,7 @@ RETURNING t.holds, CASE WHEN t.holds = 0 THEN head.next ELSE 0 END,
 		// serves from the primary key (an IN subquery may be planned as a
 		// hash join over the whole table).
 		vacuumLock: r.Replace(`SET LOCAL lock_timeout = '10ms'; LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE`),
-		queue: newQueueStatements(r),
+		queue:      newQueueStatements(r),
 
 		vacuum: r.Replace(`WITH batch AS (
     SELECT name FROM {TABLE} WHERE name > $1 ORDER BY name LIMIT $2
