@@ -5,8 +5,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/distlock/distlock/distlock"
@@ -21,9 +24,11 @@ import (
 //
 // The sampler adds one line per live lock per sample:
 //
-//	S name fence acquiredAtNs wallNs   name was held under fence at wall
+//	S name fence acquiredAtNs wallNs owner   name was held under fence at wall
 //
-// (acquiredAt by the database's clock, on this machine's clock as well).
+// (acquiredAt by the database's clock, on this machine's clock as well;
+// owner is the Owner of the Module that acquired it, "helper-PID" for the
+// torture's workers).
 
 // watchLocks lists the live locks whose names start with prefix every
 // period until ctx ends, logging each as an S line. Failed samples (the
@@ -40,7 +45,7 @@ func watchLocks(ctx context.Context, mod *distlock.Module, log *os.File, prefix 
 			var b strings.Builder
 			for _, in := range infos {
 				if strings.HasPrefix(in.Name, prefix) {
-					fmt.Fprintf(&b, "S %s %d %d %d\n", in.Name, in.Fence, in.AcquiredAt.UnixNano(), now)
+					fmt.Fprintf(&b, "S %s %d %d %d %s\n", in.Name, in.Fence, in.AcquiredAt.UnixNano(), now, in.Owner)
 				}
 			}
 			log.WriteString(b.String())
@@ -115,6 +120,7 @@ func orphans(path string) ([]orphan, error) {
 	type sample struct {
 		k                key
 		acquiredAt, wall int64
+		owner            string
 	}
 	var samples []sample
 	var lastWall int64 // of the latest line that has a time (A lines have none)
@@ -125,7 +131,7 @@ func orphans(path string) ([]orphan, error) {
 			continue
 		}
 		rest := strings.Join(fields[1:], " ")
-		var name, id, pid string
+		var name, id, pid, owner string
 		var fence, acquiredAt, wall, expiresAt int64
 		var value int
 		switch fields[0] {
@@ -138,7 +144,7 @@ func orphans(path string) ([]orphan, error) {
 		case "K":
 			_, err = fmt.Sscan(rest, &pid, &name, &expiresAt, &wall)
 		case "S":
-			_, err = fmt.Sscan(rest, &name, &fence, &acquiredAt, &wall)
+			_, err = fmt.Sscan(rest, &name, &fence, &acquiredAt, &wall, &owner)
 		case "F":
 			_, err = fmt.Sscan(fields[2], &wall)
 		}
@@ -158,7 +164,7 @@ func orphans(path string) ([]orphan, error) {
 		case "K":
 			killedAt[pid] = wall
 		case "S":
-			samples = append(samples, sample{key{name, fence}, acquiredAt, wall})
+			samples = append(samples, sample{key{name, fence}, acquiredAt, wall, owner})
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -168,8 +174,18 @@ func orphans(path string) ([]orphan, error) {
 	// the E line of an acquisition whose client was about to enter.
 	for _, s := range samples {
 		a := get(s.k)
+		if !a.entered && a.pid == "" {
+			if pid, ok := helperPid(s.owner); ok {
+				a.pid = strconv.Itoa(pid) // for a holder killed before it entered
+			}
+		}
 		var from int64
 		switch {
+		case !a.entered && killedAt[a.pid] != 0:
+			if s.wall < killedAt[a.pid] {
+				continue // its process, alive, may have had the token
+			}
+			from = max(s.acquiredAt, killedAt[a.pid])
 		case !a.entered:
 			from = s.acquiredAt
 		case a.exit != 0 && a.exit < s.wall:
@@ -193,4 +209,53 @@ func orphans(path string) ([]orphan, error) {
 	}
 	slices.SortFunc(out, func(a, b orphan) int { return int(b.Span - a.Span) })
 	return out, nil
+}
+
+// orphans attributes each sampled lock to its holder by the log: held
+// while a section ran is fine, held after its exit, after its holder's
+// kill, or with no section at all is an orphan, timed from then to the
+// last sample.
+func TestOrphans(t *testing.T) {
+	t.Parallel()
+	log := strings.Join([]string{
+		"E a 1.0 5 90 100", // a/5: entered, sampled inside, then after its exit
+		"S a 5 90 150 helper-1",
+		"X a 1.0 5 1 200",
+		"S a 5 90 230 helper-1",
+		"S a 5 90 260 helper-1",
+		"S b 7 300 320 helper-2", // b/7: no section ever ran under it
+		"S b 7 300 400 helper-2",
+		"E c 3.0 9 400 410", // c/9: its holder killed inside
+		"K 3 c 2000 500",
+		"S c 9 400 600 helper-3",
+		"S d 11 700 705 helper-4", // d/11: sampled just before its entry: fine
+		"E d 4.0 11 700 710",
+		"X d 4.0 11 1 720",
+		"S e 13 800 805 helper-5", // e/13: acquired, its process killed before it entered
+		"K 5 - 0 850",
+		"S e 13 800 900 helper-5",
+		"",
+	}, "\n")
+	path := filepath.Join(t.TempDir(), "log")
+	if err := os.WriteFile(path, []byte(log), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := orphans(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]orphan{
+		"a": {Name: "a", Fence: 5, Span: 60},
+		"b": {Name: "b", Fence: 7, Span: 100, Unseen: true},
+		"c": {Name: "c", Fence: 9, Span: 100, Killed: true},
+		"e": {Name: "e", Fence: 13, Span: 50, Killed: true, Unseen: true},
+	}
+	if len(got) != len(want) {
+		t.Errorf("orphans = %v, want %d of them", got, len(want))
+	}
+	for _, o := range got {
+		if o != want[o.Name] {
+			t.Errorf("orphan %v, want %v", o, want[o.Name])
+		}
+	}
 }
