@@ -42,12 +42,12 @@ func TestTorture(t *testing.T) {
 			if name != "sqlite" {
 				tg = serverTarget(t, name)
 			}
-			torture(t, tg)
+			torture(t, tg, tortureHooks{})
 		})
 	}
 }
 
-func torture(t *testing.T, tg target) {
+func torture(t *testing.T, tg target, hooks tortureHooks) {
 	cfg := distlock.Config{MaxTime: *tortureMaxTime, RetryInterval: 10 * time.Millisecond}
 	h, mod := setup(t, tg, cfg)
 	dir := t.TempDir()
@@ -68,7 +68,8 @@ func torture(t *testing.T, tg target) {
 		w.start()
 	}
 
-	faults := faultsFor(tg)
+	stopWatch := hooks.startWatch(t, mod, logPath)
+	faults := hooks.editFaults(faultsFor(tg))
 	injected := map[string]int{}
 	// Faults fill the first 60% of the run, on a fixed schedule (a restart
 	// takes a while); the rest of the run shows the recovery.
@@ -93,6 +94,7 @@ func torture(t *testing.T, tg target) {
 		injected[f.name]++
 	}
 	reports := w.wait(until.Add(3 * *tortureMaxTime))
+	stopWatch()
 
 	res, err := checkTorture(logPath)
 	if err != nil {
