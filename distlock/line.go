@@ -120,7 +120,7 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 			if !survivable(err) {
 				return err
 			}
-			m.cfg.Logger.WarnContext(ctx, "distlock: reading the line failed; waiting on", "name", q.p.name, "err", err)
+			m.cfg.Logger.WarnContext(ctx, "distlock: acquire failed; waiting on", "name", q.p.name, "err", err)
 			continue
 		}
 		q.st, q.known = st, true
