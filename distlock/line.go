@@ -24,6 +24,14 @@ const (
 	pollMax  = 50 * time.Millisecond
 )
 
+// settle are the pauses after taking a place at which a waiter looks at
+// the lock again, where the database pushes releases. A release that ran
+// while the place was being taken (its statement read the line before
+// the place was committed, and committed after the waiter's first look)
+// announces nobody; these looks find the lock free soon after, instead of
+// at the next renewal.
+var settle = []time.Duration{4 * time.Millisecond, 16 * time.Millisecond, 64 * time.Millisecond}
+
 // inLine is a waiting Acquire's place in the line of its lock.
 type inLine struct {
 	l      *Lock
@@ -50,6 +58,16 @@ func (l *Lock) join(ctx context.Context) (*inLine, error) {
 	return q, nil
 }
 
+// look reads the lock's state once the place is registered: a release
+// that came between taking the place and registering it woke nobody.
+func (q *inLine) look(ctx context.Context) error {
+	st, err := q.poll(ctx)
+	if err == nil {
+		q.st, q.known = st, true
+	}
+	return err
+}
+
 // leave gives up the place: the next waiter of this Module takes over the
 // watch, and a place not used to take the lock is removed from the line
 // in the background (it lapses by itself if that fails).
@@ -68,6 +86,9 @@ func (q *inLine) leave() {
 // when ctx or the Module ends too; the caller checks them.
 func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 	m := q.l.m
+	if q.known && q.st.Free && q.st.Ahead == 0 {
+		return nil // see look
+	}
 	now := time.Now()
 	renewAt := now.Add(renewEvery)
 	expiryAt := time.Time{} // when the holder's time runs out
@@ -76,8 +97,15 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 	}
 	t := time.NewTimer(0)
 	defer t.Stop()
+	looks := settle
+	joined := now
 	for {
 		next := renewAt
+		if len(looks) > 0 && m.pushing() {
+			if at := joined.Add(looks[0]); at.Before(next) {
+				next = at
+			}
+		}
 		if !expiryAt.IsZero() && (!q.known || q.st.Ahead == 0) && expiryAt.Before(next) {
 			next = expiryAt
 		}
@@ -101,6 +129,9 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 			}
 			st, err = q.poll(ctx)
 		case <-t.C:
+			for len(looks) > 0 && !time.Now().Before(joined.Add(looks[0])) {
+				looks = looks[1:]
+			}
 			if time.Now().Before(renewAt) {
 				st, err = q.poll(ctx)
 				break
@@ -112,6 +143,9 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 				// The place lapsed (this waiter stalled): take a new one.
 				if err = q.rejoin(ctx); err != nil {
 					return err
+				}
+				if q.st.Free && q.st.Ahead == 0 {
+					return nil
 				}
 				continue
 			}
@@ -166,7 +200,7 @@ func (q *inLine) rejoin(ctx context.Context) error {
 	q.l.m.waiters.move(q.p, to, q.w)
 	q.p, q.known = to, false
 	q.l.m.cfg.Logger.WarnContext(ctx, "distlock: a place in line lapsed; took a new one", "name", q.p.name)
-	return nil
+	return q.look(ctx)
 }
 
 // dequeue removes a place from its line in the background, on a context

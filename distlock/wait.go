@@ -83,7 +83,9 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 		case !wait:
 			return false, nil
 		case q == nil:
-			q, err = l.join(ctx)
+			if q, err = l.join(ctx); err == nil {
+				err = q.look(ctx)
+			}
 		}
 		if err == nil {
 			lastErr = nil // the database answers; the lock is simply held
