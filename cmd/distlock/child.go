@@ -52,7 +52,7 @@ type forwarder struct {
 	loopEnded chan struct{}
 
 	mu       sync.Mutex
-	proc     signaller   // CMD, while it runs
+	proc     signaller   // CMD (on Unix, its supervisor), while it runs
 	starting bool        // CMD is being started
 	pending  []os.Signal // received while starting
 	first    os.Signal   // the signal that ended the wait
