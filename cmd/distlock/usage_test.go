@@ -218,7 +218,7 @@ func TestHelpHidesPassword(t *testing.T) {
 		{[]string{"DATABASE_URL=" + valid}, []string{"--help"}, ""},
 	} {
 		c := exec.Command(bin, tc.args...)
-		c.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, tc.env...)
+		c.Env = append([]string{"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0", "HOME=" + t.TempDir()}, tc.env...)
 		out, err := c.CombinedOutput()
 		if err != nil || !strings.HasPrefix(string(out), "Usage: distlock") {
 			t.Errorf("%q %q: %v, output %q", tc.env, tc.args, err, out)
