@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"errors"
+	"fmt"
 	"regexp"
 	"sync"
 	"testing"
@@ -236,4 +237,51 @@ func newDB(t *testing.T, c driver.Connector) *sql.DB {
 	db := sql.OpenDB(c)
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// The holder re-enters its lock at once while others wait in line: by
+// Acquire, TryAcquire and a Do on its handle. (A re-entry that queued
+// behind the line would wait for the holder itself, and lose the lock.)
+func testReentryIgnoresLine(t *testing.T, h Harness) {
+	b := setup(t, h, distlock.Config{})
+	other := b.peer(t, distlock.Config{})
+	name := uniqueName("reenter")
+	l := b.mod.Get(name)
+	if err := l.Acquire(b.ctx); err != nil {
+		t.Fatal(err)
+	}
+	queued := make(chan error, 1)
+	go func() { queued <- other.Get(name).Do(b.ctx, func(context.Context) error { return nil }) }()
+	b.waitersBecome(t, name, 1)
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+	defer cancel()
+	if err := l.Acquire(ctx); err != nil {
+		t.Fatalf("re-entering Acquire with a waiter in line: %v", err)
+	}
+	if ok, err := l.TryAcquire(ctx); !ok || err != nil {
+		t.Fatalf("re-entering TryAcquire with a waiter in line: %v, %v", ok, err)
+	}
+	err := l.Do(ctx, func(ctx context.Context) error {
+		info, err := b.mod.Inspect(ctx, name)
+		if err != nil || info.Holds != 4 || info.Waiters != 1 {
+			return fmt.Errorf("inside Do: %+v, %v; want 4 holds and the waiter in line", info, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if err := l.Release(b.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case err := <-queued:
+		if err != nil {
+			t.Fatalf("the waiter: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiter did not get the lock within 10s of the last release")
+	}
 }

@@ -56,7 +56,7 @@ func testLostOutcomeGivenBack(t *testing.T, h Harness) {
 		deadline time.Duration // of the caller's context; 0: none
 		op       func(ctx context.Context, l *distlock.Lock) error
 	}{
-		{"TryAcquire/reply lost", replyLost, 150 * time.Millisecond, func(ctx context.Context, l *distlock.Lock) error {
+		{"TryAcquire/reply lost", replyLost, time.Second, func(ctx context.Context, l *distlock.Lock) error {
 			_, err := l.TryAcquire(ctx)
 			return err
 		}},
@@ -64,14 +64,14 @@ func testLostOutcomeGivenBack(t *testing.T, h Harness) {
 			_, err := l.TryAcquire(ctx)
 			return err
 		}},
-		{"Acquire/reply lost", replyLost, 150 * time.Millisecond, func(ctx context.Context, l *distlock.Lock) error {
+		{"Acquire/reply lost", replyLost, time.Second, func(ctx context.Context, l *distlock.Lock) error {
 			err := l.Acquire(ctx)
 			if err != nil && !(errors.Is(err, distlock.ErrNotAcquired) && errors.Is(err, context.DeadlineExceeded)) {
 				return errors.New("want ErrNotAcquired and DeadlineExceeded, got " + err.Error())
 			}
 			return err
 		}},
-		{"Do/reply lost", replyLost, 150 * time.Millisecond, func(ctx context.Context, l *distlock.Lock) error {
+		{"Do/reply lost", replyLost, time.Second, func(ctx context.Context, l *distlock.Lock) error {
 			return l.Do(ctx, func(context.Context) error { return errors.New("fn ran without the lock") })
 		}},
 	}

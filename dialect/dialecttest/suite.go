@@ -73,6 +73,7 @@ func Run(t *testing.T, h Harness) {
 		{"DeadHeadLapses", testDeadHeadLapses},
 		{"GiveUpLeavesLine", testGiveUpLeavesLine},
 		{"NoJumpingTheLine", testNoJumpingTheLine},
+		{"ReentryIgnoresLine", testReentryIgnoresLine},
 		{"BadNames", testBadNames},
 		{"NamesStoredLiterally", testNamesStoredLiterally},
 		{"BadTokens", testBadTokens},

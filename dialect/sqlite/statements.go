@@ -32,12 +32,17 @@ func newStatements(table string) statements {
 		// :new_hash = :held_hash (a retried attempt). A new row's fence starts above every
 		// fence ever vacuumed ({TABLE_meta}.fence_floor, kept by a trigger).
 		// While the lock's line is live, a free lock goes only to the head
-		// of the line ({AHEAD} is false for it): a newcomer (:ticket 0)
-		// neither inserts nor takes the row.
+		// of the line: the proposed row says by its holds whether a live
+		// place comes before the caller's ({AHEAD}; any place, for a
+		// caller without one: 0 when one does, read as excluded.holds),
+		// and a new row proposed then is inserted free. Re-entry needs a
+		// live row and ignores the line. The first column says whether
+		// the caller now holds the lock.
 		acquire: r.Replace(`INSERT INTO {TABLE} (name, token_hash, owner, holds, fence, acquired_at, expires_at)
-SELECT :name, :new_hash, :owner, 1,
-       COALESCE((SELECT fence_floor FROM {TABLE_meta} WHERE id = 1), 0) + 1, {NOW}, {NOW} + :ttl
-WHERE NOT {AHEAD}
+SELECT :name, :new_hash, :owner, 1 - line.ahead,
+       COALESCE((SELECT fence_floor FROM {TABLE_meta} WHERE id = 1), 0) + 1, {NOW},
+       CASE WHEN line.ahead THEN {NOW} ELSE {NOW} + :ttl END
+FROM (SELECT {AHEAD} AS ahead) AS line WHERE true
 ON CONFLICT (name) DO UPDATE SET
     token_hash  = CASE WHEN expires_at > {NOW} THEN token_hash  ELSE excluded.token_hash END,
     owner       = CASE WHEN expires_at > {NOW} THEN owner       ELSE excluded.owner END,
@@ -45,8 +50,8 @@ ON CONFLICT (name) DO UPDATE SET
     fence       = CASE WHEN expires_at > {NOW} THEN fence       ELSE fence + 1 END,
     acquired_at = CASE WHEN expires_at > {NOW} THEN acquired_at ELSE {NOW} END,
     expires_at  = {NOW} + :ttl
-WHERE expires_at <= {NOW} AND NOT {AHEAD} OR token_hash = :held_hash
-RETURNING holds > 1, {ROW}`),
+WHERE expires_at <= {NOW} AND excluded.holds = 1 OR expires_at > {NOW} AND token_hash = :held_hash
+RETURNING expires_at > {NOW}, holds > 1, {ROW}`),
 
 		// Read only when acquire found the lock held, to learn for how long.
 		holder: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE name = :name`),

@@ -44,10 +44,10 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	if req.HeldHash != nil {
 		heldHash = req.HeldHash
 	}
-	var found bool
+	var found, live bool
 	err := s.write(ctx, func() (err error) {
 		found, err = s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
-			return scanRow(sc, &res.Row, &res.Reentered)
+			return scanRow(sc, &res.Row, &live, &res.Reentered)
 		},
 			sql.Named("name", req.Name),
 			sql.Named("new_hash", req.NewHash),
@@ -56,6 +56,7 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 			sql.Named("ttl", req.TTL.Milliseconds()),
 			sql.Named("ticket", req.Ticket),
 		)
+		found = found && live // not a free row inserted behind a line
 		if err == nil && found && req.Ticket != 0 {
 			// Taken from a place in line: leave the line.
 			_, err = s.stmts.Exec(ctx, s.sql.queue.dequeue, sql.Named("name", req.Name), sql.Named("ticket", req.Ticket))
