@@ -39,14 +39,17 @@ func (mysqlDialect) Bind(db *sql.DB, table string) (dialect.Store, error) {
 	if err := dialect.ValidTable(table); err != nil {
 		return nil, err
 	}
-	return &store{db: db, table: table, sql: newStatements(table), stmts: dialect.NewStmts(db)}, nil
+	plain := newStatements(table)
+	return &store{db: db, table: table, sql: plain, galera: galeraStatements(plain), stmts: dialect.NewStmts(db)}, nil
 }
 
 type store struct {
-	db    *sql.DB
-	table string
-	sql   statements
-	stmts *dialect.Stmts // see dialect.Stmts: one round trip per statement
+	db     *sql.DB
+	table  string
+	sql    statements
+	galera statements     // sql with causal reads, for Galera (see galera.go)
+	probe  prober         // which of the two this server needs
+	stmts  *dialect.Stmts // see dialect.Stmts: one round trip per statement
 }
 
 // Close closes the prepared statements.
