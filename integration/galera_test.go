@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -54,20 +53,6 @@ func galeraNodes(t *testing.T) []target {
 		pingTarget(t, n)
 	}
 	return nodes
-}
-
-// galeraCtl runs the fixture's `kill N` or `restart N` (N from 1).
-func galeraCtl(t *testing.T, verb string, node int) {
-	t.Helper()
-	ctl := os.Getenv(galeraCtlEnv)
-	if ctl == "" {
-		skipOrFail(t, "%s is not set: cannot kill or restart a Galera node", galeraCtlEnv)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	defer cancel()
-	if out, err := exec.CommandContext(ctx, ctl, verb, fmt.Sprint(node)).CombinedOutput(); err != nil {
-		t.Fatalf("%s %s %d: %v\n%s", ctl, verb, node, err, out)
-	}
 }
 
 // pingTarget fails the test if tg does not answer.
