@@ -36,10 +36,13 @@ var (
 //
 //	go test -run TestTorture -v -torture.duration=5m ./integration
 func TestTorture(t *testing.T) {
-	for _, name := range []string{"sqlite", "postgres", "mysql"} {
+	for _, name := range []string{"sqlite", "postgres", "mysql", "galera"} {
 		t.Run(name, func(t *testing.T) {
 			tg := sqliteTarget(t)
-			if name != "sqlite" {
+			switch name {
+			case "galera":
+				tg = galeraTarget(t)
+			case "postgres", "mysql":
 				tg = serverTarget(t, name)
 			}
 			torture(t, tg, tortureHooks{})
@@ -57,7 +60,11 @@ func torture(t *testing.T, tg target, hooks tortureHooks) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	until := time.Now().Add(*tortureDuration)
+	duration := *tortureDuration
+	if tg.Name == "galera" {
+		duration = max(duration, galeraTortureMin) // a node's restart takes seconds
+	}
+	until := time.Now().Add(duration)
 	h.extra = []string{
 		"H_NAMES=" + strconv.Itoa(*tortureNames), "H_WORKERS=" + strconv.Itoa(*tortureWorkers),
 		"H_UNTIL=" + strconv.FormatInt(until.UnixNano(), 10), "H_LOG=" + logPath, "H_DIR=" + dir,
@@ -73,7 +80,7 @@ func torture(t *testing.T, tg target, hooks tortureHooks) {
 	injected := map[string]int{}
 	// Faults fill the first 60% of the run, on a fixed schedule (a restart
 	// takes a while); the rest of the run shows the recovery.
-	start, window := time.Now(), *tortureDuration*6/10
+	start, window := time.Now(), duration*6/10
 	next := 0 // the kinds take turns, whatever slots a slow restart costs
 	for i := range *tortureFaults {
 		at := start.Add(window * time.Duration(i+1) / time.Duration(*tortureFaults))
@@ -110,7 +117,7 @@ func torture(t *testing.T, tg target, hooks tortureHooks) {
 		}
 	}
 	t.Logf("torture %s: %v, %d processes × %d goroutines on %d locks, MaxTime %v",
-		tg.Name, *tortureDuration, w.started, *tortureWorkers, *tortureNames, *tortureMaxTime)
+		tg.Name, duration, w.started, *tortureWorkers, *tortureNames, *tortureMaxTime)
 	t.Logf("torture %s: %d critical sections completed (%d aborted: lock lost), %d after the last fault",
 		tg.Name, res.Sections, res.Aborted, res.AfterFault)
 	t.Logf("torture %s: faults injected %v; client errors seen %v (%d Do calls reported ErrLost)",
@@ -154,7 +161,13 @@ type workerProc struct {
 }
 
 func (w *workers) start() {
-	cmd := w.h.command(w.t, "torture")
+	h := w.h
+	if nodes := h.tg.Nodes; len(nodes) > 0 { // a cluster: spread the workers over its nodes
+		w.mu.Lock()
+		h.tg.DSN = nodes[w.started%len(nodes)]
+		w.mu.Unlock()
+	}
+	cmd := h.command(w.t, "torture")
 	var out strings.Builder
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {

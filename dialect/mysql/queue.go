@@ -39,7 +39,11 @@ func newQueueStatements(r *strings.Replacer) queueStatements {
 }
 
 func (s *store) Enqueue(ctx context.Context, name, owner string, reserve time.Duration) (int64, error) {
-	res, err := s.exec(ctx, s.sql.queue.enqueue, name, owner, reserve.Microseconds())
+	q, err := s.statements(ctx)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.exec(ctx, q.queue.enqueue, name, owner, reserve.Microseconds())
 	if err != nil {
 		return 0, err
 	}
@@ -49,7 +53,11 @@ func (s *store) Enqueue(ctx context.Context, name, owner string, reserve time.Du
 
 // Renew is two statements: MySQL's UPDATE returns no row.
 func (s *store) Renew(ctx context.Context, name string, ticket int64, reserve time.Duration) (dialect.QueueState, bool, error) {
-	res, err := s.exec(ctx, s.sql.queue.renew, reserve.Microseconds(), ticket, name)
+	q, err := s.statements(ctx)
+	if err != nil {
+		return dialect.QueueState{}, false, err
+	}
+	res, err := s.exec(ctx, q.queue.renew, reserve.Microseconds(), ticket, name)
 	if err != nil {
 		return dialect.QueueState{}, false, err
 	}
@@ -62,7 +70,11 @@ func (s *store) Renew(ctx context.Context, name string, ticket int64, reserve ti
 
 func (s *store) Poll(ctx context.Context, name string, ticket int64) (dialect.QueueState, error) {
 	var st dialect.QueueState
-	row, err := s.stmts.QueryRow(ctx, s.sql.queue.poll, name, name, ticket, name)
+	q, err := s.statements(ctx)
+	if err != nil {
+		return st, err
+	}
+	row, err := s.stmts.QueryRow(ctx, q.queue.poll, name, name, ticket, name)
 	if err != nil {
 		return st, classify(err)
 	}

@@ -15,8 +15,12 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	if req.HeldHash != nil {
 		held = req.HeldHash
 	}
+	q, err := s.statements(ctx)
+	if err != nil {
+		return dialect.AcquireResult{}, err
+	}
 	ttl := req.TTL.Microseconds()
-	res, err := s.exec(ctx, s.sql.acquire,
+	res, err := s.exec(ctx, q.acquire,
 		req.Name, req.NewHash, req.Owner, ttl, req.Name, req.Ticket, req.Ticket,
 		held, held, req.Owner, req.NewHash, held, ttl)
 	if err != nil {
@@ -46,7 +50,11 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 }
 
 func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (dialect.Row, bool, error) {
-	res, err := s.exec(ctx, s.sql.extend, ttl.Microseconds(), name, tokenHash)
+	q, err := s.statements(ctx)
+	if err != nil {
+		return dialect.Row{}, false, err
+	}
+	res, err := s.exec(ctx, q.extend, ttl.Microseconds(), name, tokenHash)
 	if err != nil {
 		return dialect.Row{}, false, err
 	}
@@ -58,7 +66,11 @@ func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl t
 }
 
 func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, int64, bool, error) {
-	res, err := s.exec(ctx, s.sql.release, name, name, tokenHash)
+	q, err := s.statements(ctx)
+	if err != nil {
+		return 0, 0, false, err
+	}
+	res, err := s.exec(ctx, q.release, name, name, tokenHash)
 	if err != nil {
 		return 0, 0, false, err
 	}
@@ -71,7 +83,11 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {
-	row, err := s.stmts.QueryRow(ctx, s.sql.inspect, name)
+	q, err := s.statements(ctx)
+	if err != nil {
+		return dialect.Row{}, false, err
+	}
+	row, err := s.stmts.QueryRow(ctx, q.inspect, name)
 	if err != nil {
 		return dialect.Row{}, false, classify(err)
 	}
@@ -81,7 +97,11 @@ func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, er
 }
 
 func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
-	rows, err := s.query(ctx, s.sql.list)
+	q, err := s.statements(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, q.list)
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +112,9 @@ func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
 // VacuumBatch deletes one batch in a short transaction (see
 // statements.vacuumScan).
 func (s *store) VacuumBatch(ctx context.Context, after string, limit int) (removed int64, next string, err error) {
+	if _, err := s.statements(ctx); err != nil { // the session's clock decides what is expired
+		return 0, "", err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, "", classify(err)
