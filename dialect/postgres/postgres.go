@@ -6,10 +6,13 @@
 //	mod, err := distlock.New(db, postgres.Dialect(), distlock.Config{})
 //
 // Acquire, extend and release are each one statement; expiry is decided
-// by the server's now(). A waiting acquire marks the lock as watched, and
-// the release of a watched lock sends a NOTIFY that wakes its waiters in
-// every process at once (uncontended releases send none: PostgreSQL
-// serialises the commits of notifying transactions). Each Module that
+// by the server's now(). A waiting acquire takes a place in the lock's
+// line, and the release of a lock with a line sends a NOTIFY naming the
+// head of the line, which wakes that one waiter in whichever process it
+// waits (uncontended releases send none: PostgreSQL serialises the
+// commits of notifying transactions). Releases commit without waiting
+// for the disk: they hand the lock to nobody (the head takes it with a
+// durable commit of its own, which flushes the release too). Each Module that
 // waits keeps one extra
 // connection open for LISTEN, made with the settings of a connection from
 // your pool (so it needs a pgx pool and a direct connection or session
