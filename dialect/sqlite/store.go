@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
@@ -88,14 +89,35 @@ func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl t
 	return row, ok, err
 }
 
+// Release commits without waiting for the disk: it runs on a connection
+// of the pool switched to synchronous=NORMAL for the statement (and back
+// to FULL after). A release hands the lock to nobody: if the machine lost
+// power before the WAL reached the disk, the lost release would only
+// keep the lock until it expires, and the next durable commit (the next
+// acquisition, which sees the release) syncs the WAL up to and including
+// it.
 func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, int64, bool, error) {
 	var holds int
 	var next int64
 	var ok bool
-	err := s.write(ctx, func() (err error) {
-		ok, err = s.queryRow(ctx, s.sql.release, func(sc dialect.Scanner) error { return sc.Scan(&holds, &next) },
-			sql.Named("name", name), sql.Named("hash", tokenHash))
-		return err
+	err := s.write(ctx, func() error {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return classify(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
+			return classify(err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); err != nil {
+				// Never hand a connection that skips syncs back to the pool.
+				conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+		ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.release, sql.Named("name", name), sql.Named("hash", tokenHash)),
+			func(sc dialect.Scanner) error { return sc.Scan(&holds, &next) })
+		return classify(err)
 	})
 	return holds, next, ok, err
 }
