@@ -19,6 +19,9 @@ import (
 type tortureHooks struct {
 	// faults, if set, edits the list of fault kinds that take turns.
 	faults func([]fault) []fault
+	// minDuration is the shortest run that leaves the clients time to
+	// recover from the slowest fault.
+	minDuration time.Duration
 	// watch runs from the workers' start until they have all ended, with
 	// the harness's Module and the log's path; it must return when ctx
 	// ends.
@@ -74,6 +77,9 @@ func TestTortureFailover(t *testing.T) {
 		fs = slices.DeleteFunc(fs, func(f fault) bool { return f.name == "server restart" })
 		return append(fs, fault{name: "failover", inject: p.failoverFault, required: true})
 	}
+	// A failover (crash, promote, rejoin) takes seconds; faults come in
+	// the first 60% of the run, so 20s leaves the clients time to recover.
+	hooks.minDuration = 20 * time.Second
 	torture(t, p.tg, hooks)
 	if logPath == "" || t.Failed() {
 		return

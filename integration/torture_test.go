@@ -68,6 +68,7 @@ func torture(t *testing.T, tg target, hooks tortureHooks) {
 	if tg.Name == "galera" {
 		duration = max(duration, galeraTortureMin) // a node's restart takes seconds
 	}
+	duration = max(duration, hooks.minDuration)
 	until := time.Now().Add(duration)
 	h.extra = []string{
 		"H_NAMES=" + strconv.Itoa(*tortureNames), "H_WORKERS=" + strconv.Itoa(*tortureWorkers),
