@@ -36,6 +36,18 @@ func kindOf(err error) dialect.Kind {
 			return dialect.KindTimeout
 		case pgErr.Code == "42P01": // undefined_table
 			return dialect.KindNoTable
+		case pgErr.Code == "42P05", // duplicate_prepared_statement
+			pgErr.Code == "26000": // invalid_sql_statement_name
+			// A named statement that a pooler's shared server connection
+			// already has, or lacks: the Parse or Bind was refused, so
+			// the statement did not run (see pooler.go).
+			return dialect.KindRetry
+		case pgErr.Code == "08P01": // protocol_violation
+			// The server refused a message it could not make sense of
+			// (e.g. a Bind for an unnamed statement that a pooler's other
+			// server connection prepared). The server answered: this is
+			// no connection failure, and nothing says that retrying helps.
+			return dialect.KindOther
 		case strings.HasPrefix(pgErr.Code, "08"), // connection_exception
 			pgErr.Code == "57P01", // admin_shutdown
 			pgErr.Code == "57P02", // crash_shutdown

@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -47,7 +48,8 @@ func (pgDialect) Bind(db *sql.DB, table string) (dialect.Store, error) {
 	if err := dialect.ValidTable(table); err != nil {
 		return nil, err
 	}
-	return &store{db: db, table: table, channel: table + "_released", sql: newStatements(table)}, nil
+	_, isPgx := db.Driver().(*stdlib.Driver)
+	return &store{db: db, table: table, channel: table + "_released", sql: newStatements(table), pgx: isPgx}, nil
 }
 
 type store struct {
@@ -55,6 +57,13 @@ type store struct {
 	table   string
 	channel string
 	sql     statements
+	// pgx is true when db uses pgx's database/sql driver, which takes a
+	// pgx.QueryExecMode as a statement's first argument (see pooler.go).
+	pgx bool
+	// pooled is set once a pooler's shared server connections broke one
+	// of pgx's named statements: from then on every statement of this
+	// Store runs in poolerMode.
+	pooled atomic.Bool
 
 	mu  sync.Mutex
 	cfg *pgx.ConnConfig // of the caller's pool, for our own connections
@@ -63,11 +72,11 @@ type store struct {
 func (s *store) Close() error { return nil }
 
 // errNotPgx means the *sql.DB does not use pgx, so its connection settings
-// cannot be reused for the listener and migrations.
+// cannot be reused for the listener.
 var errNotPgx = errors.New("postgres: the *sql.DB must use the pgx driver (sql.Open(\"pgx\", …)) for this")
 
 // connConfig returns the settings of a connection of the caller's pool,
-// to open connections of our own (LISTEN, migrations) to the same server
+// to open a connection of our own (LISTEN) to the same server
 // as the same user without touching the pool's.
 func (s *store) connConfig(ctx context.Context) (*pgx.ConnConfig, error) {
 	s.mu.Lock()
