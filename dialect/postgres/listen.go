@@ -2,19 +2,53 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/distlock/distlock/dialect"
 )
 
+// probeTimeout bounds the wait for the listener's probe notification. On
+// a session of its own a notification arrives within milliseconds of
+// its commit.
+const probeTimeout = 2 * time.Second
+
+// probePrefix starts the payload of a probe notification. Other
+// listeners on the channel take it for a lock name that nobody watches.
+const probePrefix = "distlock-listen-probe:"
+
+// errNotSession is wrapped in the dialect.ErrListenUnsupported that Listen
+// returns when notifications never reach its connection.
+var errNotSession = errors.New("postgres: a NOTIFY did not reach the LISTEN connection within " + probeTimeout.String() +
+	" (is a pooler in transaction mode, such as PgBouncer's, in between?)")
+
 // Listen implements dialect.Listener: it opens a connection of its own
 // (with the settings of the caller's pool), LISTENs on the table's
-// channel, and reports every released name until ctx ends or the
-// connection fails.
+// channel, checks that notifications reach it, and reports every
+// released name until ctx ends or the connection fails.
+//
+// Through a pooler in transaction mode the LISTEN "succeeds" on some
+// server connection that then goes back to the pool, and nothing is ever
+// delivered to the listener. Worse, the LISTEN stays on that pooled
+// server connection, which then forwards every release's notification
+// to whichever client it serves, or to the pooler while it serves none
+// (PgBouncer before 1.20.1 exits on such a packet if it arrives while a
+// cancel request is under way: a FATAL "server in bad state: 11" seen in
+// these tests). So Listen LISTENs only on a connection that is a session
+// of its own with a server process (ownSession), and then checks that a
+// probe NOTIFY, sent through the caller's pool, arrives within
+// probeTimeout. When either check fails, or once a Store has met a
+// pooler (see pooler.go), Listen returns an error wrapping
+// dialect.ErrListenUnsupported and the waiters poll.
 func (s *store) Listen(ctx context.Context, ready func(), released func(name string)) error {
+	if s.pooled.Load() {
+		return fmt.Errorf("%w: %w", dialect.ErrListenUnsupported, errPooled)
+	}
 	cfg, err := s.connConfig(ctx)
 	switch {
 	case errors.Is(err, errNotPgx):
@@ -27,8 +61,14 @@ func (s *store) Listen(ctx context.Context, ready func(), released func(name str
 		return classify(err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
+	if err := ownSession(ctx, conn); err != nil {
+		return err
+	}
 	if _, err := conn.Exec(ctx, `LISTEN "`+s.channel+`"`); err != nil {
 		return classify(err)
+	}
+	if err := s.probe(ctx, conn, released); err != nil {
+		return err
 	}
 	ready()
 	for {
@@ -38,6 +78,73 @@ func (s *store) Listen(ctx context.Context, ready func(), released func(name str
 		}
 		if n != nil { // nil after other asynchronous messages (notices)
 			released(n.Payload)
+		}
+	}
+}
+
+// errNotOwnSession is wrapped in the dialect.ErrListenUnsupported that
+// Listen returns when its connection does not talk to a server process
+// of its own.
+var errNotOwnSession = errors.New("postgres: the connection's backend key names another process than the one serving it " +
+	"(a pooler, such as PgBouncer, is in between), so a LISTEN would stay on a shared server connection")
+
+// ownSession checks that conn talks to a server process of its own: the
+// process ID in the backend key that the server sent at connection time
+// is the one that serves its statements. A pooler (PgBouncer, in any
+// pool mode) hands its clients backend keys of its own, so that it can
+// route their cancel requests. A proxy that passes the connection
+// through (TCP, TLS) changes nothing.
+func ownSession(ctx context.Context, conn *pgx.Conn) error {
+	var pid uint32
+	// The simple protocol: no named statement on a shared connection.
+	if err := conn.QueryRow(ctx, `SELECT pg_backend_pid()`, pgx.QueryExecModeSimpleProtocol).Scan(&pid); err != nil {
+		return classify(err)
+	}
+	if pid != conn.PgConn().PID() {
+		return fmt.Errorf("%w: %w", dialect.ErrListenUnsupported, errNotOwnSession)
+	}
+	return nil
+}
+
+// errPooled is wrapped in the dialect.ErrListenUnsupported that Listen
+// returns once the Store's statements have met a pooler.
+var errPooled = errors.New("postgres: statements showed a pooler in transaction mode, which delivers no notifications")
+
+// probe sends a NOTIFY with a fresh payload through the caller's pool and
+// waits for conn, which LISTENs, to receive it. Real releases received
+// meanwhile are passed on.
+func (s *store) probe(ctx context.Context, conn *pgx.Conn, released func(name string)) error {
+	buf := make([]byte, 8)
+	rand.Read(buf)
+	payload := probePrefix + hex.EncodeToString(buf)
+	// Sent through the pool, not conn: a pooler may run a session's
+	// NOTIFY on the very server connection its LISTEN ran on, which
+	// notifies itself. No arguments: simple protocol, pooler-safe.
+	if _, err := s.db.ExecContext(ctx, `SELECT pg_notify('`+s.channel+`', '`+payload+`')`); err != nil {
+		return classify(err)
+	}
+	wait, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	for {
+		n, err := conn.WaitForNotification(wait)
+		switch {
+		case err == nil && n != nil && n.Payload == payload:
+			return nil
+		case err == nil:
+			if n != nil {
+				released(n.Payload)
+			}
+		case ctx.Err() != nil:
+			return classify(err)
+		case wait.Err() != nil:
+			// The LISTEN may stay on a pooled server connection; undo it
+			// if this connection lands there again (best effort).
+			unlisten, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+			conn.Exec(unlisten, `UNLISTEN "`+s.channel+`"`)
+			cancel()
+			return fmt.Errorf("%w: %w", dialect.ErrListenUnsupported, errNotSession)
+		default:
+			return classify(err)
 		}
 	}
 }
