@@ -30,9 +30,9 @@ import (
 //
 // It keeps golang-migrate's version table (version bigint primary key,
 // dirty boolean, one row, in the current schema) and its advisory lock
-// key (from the database, schema and version table names), so that the
-// migrate CLI and migrator serialise against each other and read each
-// other's versions.
+// keys (from the database, schema and version table names), so that the
+// migrate CLI, earlier versions of distlock and migrator serialise
+// against each other and read each other's versions.
 //
 // Since the migrations and the version updates commit together, a failed
 // migration leaves no dirty version behind: its transaction rolls back.
@@ -110,16 +110,24 @@ func (m *migrator) lockIn(tx *sql.Tx) (string, error) {
 	if !schema.Valid || schema.String == "" {
 		return "", errors.New("postgres migrations: no current schema (search_path names none that exists)")
 	}
-	// The key of golang-migrate's postgres and pgx drivers. Session and
-	// transaction advisory locks on one key exclude each other.
-	key, err := database.GenerateAdvisoryLockId(dbName, schema.String, m.table)
-	if err != nil {
-		return "", err
+	// The keys of golang-migrate's postgres and pgx drivers, which name
+	// the database by the path of their URL ("/db") when opened by URL,
+	// as the migrate CLI does, and by current_database() when made
+	// WithInstance, as earlier versions of distlock did. Session and
+	// transaction advisory locks on one key exclude each other; every
+	// migrator takes both keys in the same order.
+	keys := make([]string, 2)
+	for i, db := range []string{"/" + dbName, dbName} {
+		key, err := database.GenerateAdvisoryLockId(db, schema.String, m.table)
+		if err != nil {
+			return "", err
+		}
+		if _, err := strconv.ParseUint(key, 10, 32); err != nil {
+			return "", fmt.Errorf("postgres migrations: unexpected advisory lock key %q", key)
+		}
+		keys[i] = "pg_advisory_xact_lock(" + key + ")"
 	}
-	if _, err := strconv.ParseUint(key, 10, 32); err != nil {
-		return "", fmt.Errorf("postgres migrations: unexpected advisory lock key %q", key)
-	}
-	if _, err := tx.ExecContext(m.ctx, `SELECT pg_advisory_xact_lock(`+key+`)`, m.lead...); err != nil {
+	if _, err := tx.ExecContext(m.ctx, `SELECT `+strings.Join(keys, ", "), m.lead...); err != nil {
 		return "", err
 	}
 	name := quoteIdent(schema.String) + "." + quoteIdent(m.table)
