@@ -43,10 +43,17 @@ func kindOf(err error) dialect.Kind {
 			// the statement did not run (see pooler.go).
 			return dialect.KindRetry
 		case pgErr.Code == "08P01": // protocol_violation
+			if strings.EqualFold(pgErr.Severity, "FATAL") {
+				// The session is over: PgBouncer says so when it loses
+				// the server connection under a statement ("server conn
+				// crashed?"), which may have run.
+				return dialect.KindConn
+			}
 			// The server refused a message it could not make sense of
 			// (e.g. a Bind for an unnamed statement that a pooler's other
-			// server connection prepared). The server answered: this is
-			// no connection failure, and nothing says that retrying helps.
+			// server connection prepared). It answered, and the session
+			// goes on: no connection failure, and nothing says that
+			// retrying helps.
 			return dialect.KindOther
 		case strings.HasPrefix(pgErr.Code, "08"), // connection_exception
 			pgErr.Code == "57P01", // admin_shutdown

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -48,9 +49,10 @@ func poolerBroke(err error) bool {
 	}
 	switch pgErr.Code {
 	case "42P05", // duplicate_prepared_statement: Parse of a name another client prepared
-		"26000", // invalid_sql_statement_name: Bind of a name this server connection lacks
-		"08P01": // protocol_violation: Bind of another client's unnamed statement
+		"26000": // invalid_sql_statement_name: Bind of a name this server connection lacks
 		return true
+	case "08P01": // protocol_violation: Bind of another client's unnamed statement
+		return !strings.EqualFold(pgErr.Severity, "FATAL") // not a lost connection
 	}
 	return false
 }
