@@ -36,13 +36,9 @@ var (
 //
 //	go test -run TestTorture -v -torture.duration=5m ./integration
 func TestTorture(t *testing.T) {
-	for _, name := range []string{"sqlite", "postgres", "mysql"} {
+	for _, name := range []string{"sqlite", "postgres", "mysql", "pgbouncer"} {
 		t.Run(name, func(t *testing.T) {
-			tg := sqliteTarget(t)
-			if name != "sqlite" {
-				tg = serverTarget(t, name)
-			}
-			torture(t, tg)
+			torture(t, tortureTarget(t, name))
 		})
 	}
 }
