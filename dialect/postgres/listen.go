@@ -37,9 +37,10 @@ var errNotSession = errors.New("postgres: a NOTIFY did not reach the LISTEN conn
 // delivered to the listener. Worse, the LISTEN stays on that pooled
 // server connection, which then forwards every release's notification
 // to whichever client it serves, or to the pooler while it serves none
-// (PgBouncer before 1.20.1 exits on such a packet if it arrives while a
-// cancel request is under way: a FATAL "server in bad state: 11" seen in
-// these tests). So Listen LISTENs only on a connection that is a session
+// (PgBouncer 1.18 exited once in these tests with a FATAL "server in bad
+// state: 11" while such LISTENs were on its server connections; its
+// issue 822, a packet from a server connection awaiting a cancel
+// request, fixed in 1.20.1). So Listen LISTENs only on a connection that is a session
 // of its own with a server process (ownSession), and then checks that a
 // probe NOTIFY, sent through the caller's pool, arrives within
 // probeTimeout. When either check fails, or once a Store has met a
@@ -90,9 +91,9 @@ var errNotOwnSession = errors.New("postgres: the connection's backend key names 
 
 // ownSession checks that conn talks to a server process of its own: the
 // process ID in the backend key that the server sent at connection time
-// is the one that serves its statements. A pooler (PgBouncer, in any
-// pool mode) hands its clients backend keys of its own, so that it can
-// route their cancel requests. A proxy that passes the connection
+// is the one that serves its statements. A pooler such as PgBouncer
+// hands its clients backend keys of its own, so that it can route their
+// cancel requests (seen with PgBouncer 1.18 in transaction mode). A proxy that passes the connection
 // through (TCP, TLS) changes nothing.
 func ownSession(ctx context.Context, conn *pgx.Conn) error {
 	var pid uint32

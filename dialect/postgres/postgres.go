@@ -10,14 +10,56 @@
 // the release of a watched lock sends a NOTIFY that wakes its waiters in
 // every process at once (uncontended releases send none: PostgreSQL
 // serialises the commits of notifying transactions). Each Module that
-// waits keeps one extra
-// connection open for LISTEN, made with the settings of a connection from
-// your pool (so it needs a pgx pool and a direct connection or session
-// pooling; behind PgBouncer's transaction pooling, waiters simply poll).
-// Fences come from a sequence, so they never go back, and vacuum locks
-// the table for a few milliseconds per batch so that no acquisition can
-// straddle a deletion. No column that acquire and release change is
-// indexed, so their updates are HOT (heap-only): one WAL record each.
+// waits keeps one extra connection open for LISTEN, made with the
+// settings of a connection from your pool (so it needs a pgx pool and a
+// session of its own with the server). Fences come from a sequence, so
+// they never go back, and vacuum locks the table for a few milliseconds
+// per batch so that no acquisition can straddle a deletion. No column
+// that acquire and release change is indexed, so their updates are HOT
+// (heap-only): one WAL record each.
+//
+// # PgBouncer and other transaction poolers
+//
+// The DSN you would write for the pooler works as it is; nothing needs
+// configuring:
+//
+//   - Statements. pgx's default exec mode (cache_statement) prepares a
+//     named statement once per client connection and binds it in later
+//     round trips; behind transaction pooling these land on server
+//     connections shared with other clients, which already have that
+//     name (42P05) or lack it (26000). The first such error switches the
+//     Store, for good, to pgx's exec mode (QueryExecModeExec), passed
+//     per statement as its first argument, and the refused statement,
+//     which did not run, is sent again at once. The exec mode sends
+//     Parse, Bind, Execute and Sync of the unnamed statement in one round
+//     trip, which PgBouncer keeps on one server connection, and leaves
+//     nothing behind on it; it keeps the parameters out of the SQL text,
+//     unlike the simple protocol (which works too, at about the same
+//     speed). describe_exec is unsafe behind transaction pooling: its
+//     second round trip binds whatever unnamed statement the next server
+//     connection holds (08P01 if the parameter counts differ, another
+//     client's statement if they do not). A direct connection keeps pgx's
+//     default, about twice as fast as the exec mode, and pays nothing for
+//     the fallback. The fallback needs pgx's own driver (db.Driver() is
+//     *stdlib.Driver); with a wrapped driver, put
+//     default_query_exec_mode=exec in the DSN.
+//   - Waiting. LISTEN cannot pass transaction pooling, and a LISTEN left
+//     on a pooled server connection sends every release's notification to
+//     whichever client that connection serves, or to PgBouncer while it
+//     serves none (PgBouncer 1.18 exited once in our tests, "server in bad
+//     state: 11", with such LISTENs on its server connections). So the
+//     listener LISTENs only on a connection whose backend key names the
+//     server process that serves it (PgBouncer hands its clients keys of
+//     its own), and only after a probe NOTIFY sent through your pool
+//     arrives within 2s; otherwise waiters poll, with back-off and jitter,
+//     never past the holder's expiry.
+//   - Migrate runs in one transaction on your *sql.DB, whatever its
+//     driver, under your ctx: it takes golang-migrate's advisory lock
+//     with pg_advisory_xact_lock, which ends with the transaction, so
+//     nothing stays locked on a pooled server connection, and a
+//     cancelled ctx ends the wait for a concurrent Migrate. The version
+//     table and lock keys are golang-migrate's, so the migrate CLI and
+//     Migrate serialise against each other.
 package postgres
 
 import (
