@@ -18,9 +18,10 @@ import (
 // its commit.
 const probeTimeout = 2 * time.Second
 
-// probePrefix starts the payload of a probe notification. Other
-// listeners on the channel take it for a lock name that nobody watches.
-const probePrefix = "distlock-listen-probe:"
+// probePrefix starts the name of the channel, private to one listener,
+// that its probe notification is sent on, so that no other listener
+// hears it.
+const probePrefix = "distlock_probe_"
 
 // errNotSession is wrapped in the dialect.ErrListenUnsupported that Listen
 // returns when notifications never reach its connection.
@@ -28,24 +29,24 @@ var errNotSession = errors.New("postgres: a NOTIFY did not reach the LISTEN conn
 	" (is a pooler in transaction mode, such as PgBouncer's, in between?)")
 
 // Listen implements dialect.Listener: it opens a connection of its own
-// (with the settings of the caller's pool), LISTENs on the table's
-// channel, checks that notifications reach it, and reports every
-// released name until ctx ends or the connection fails.
+// (with the settings of the caller's pool), checks that notifications
+// reach it, LISTENs on the table's channel, and reports every released
+// name until ctx ends or the connection fails.
 //
-// Through a pooler in transaction mode the LISTEN "succeeds" on some
-// server connection that then goes back to the pool, and nothing is ever
+// Through a pooler in transaction mode a LISTEN "succeeds" on some server
+// connection that then goes back to the pool, and nothing is ever
 // delivered to the listener. Worse, the LISTEN stays on that pooled
-// server connection, which then forwards every release's notification
-// to whichever client it serves, or to the pooler while it serves none
+// server connection, which then forwards every release's notification to
+// whichever client it serves, or to the pooler while it serves none
 // (PgBouncer 1.18 exited once in these tests with a FATAL "server in bad
-// state: 11" while such LISTENs were on its server connections; its
-// issue 822, a packet from a server connection awaiting a cancel
-// request, fixed in 1.20.1). So Listen LISTENs only on a connection that is a session
-// of its own with a server process (ownSession), and then checks that a
-// probe NOTIFY, sent through the caller's pool, arrives within
-// probeTimeout. When either check fails, or once a Store has met a
-// pooler (see pooler.go), Listen returns an error wrapping
-// dialect.ErrListenUnsupported and the waiters poll.
+// state: 11" while such LISTENs were on its server connections: its issue
+// 822, a packet from a server connection awaiting a cancel request, fixed
+// in 1.20.1). So Listen goes on only on a connection that is a session of
+// its own with a server process (ownSession), and only once a probe
+// NOTIFY, sent through the caller's pool on a channel of the listener's
+// own, has arrived within probeTimeout. When either check fails, or once
+// the Store has met a pooler (see pooler.go), Listen returns an error
+// wrapping dialect.ErrListenUnsupported and the waiters poll.
 func (s *store) Listen(ctx context.Context, ready func(), released func(name string)) error {
 	if s.pooled.Load() {
 		return fmt.Errorf("%w: %w", dialect.ErrListenUnsupported, errPooled)
@@ -65,11 +66,19 @@ func (s *store) Listen(ctx context.Context, ready func(), released func(name str
 	if err := ownSession(ctx, conn); err != nil {
 		return err
 	}
-	if _, err := conn.Exec(ctx, `LISTEN "`+s.channel+`"`); err != nil {
+	buf := make([]byte, 8)
+	rand.Read(buf)
+	probe := probePrefix + hex.EncodeToString(buf)
+	// The probe's channel first: nobody else notifies it, so even a
+	// LISTEN that stayed on a pooled server connection would do no harm.
+	if _, err := conn.Exec(ctx, `LISTEN "`+probe+`"`); err != nil {
 		return classify(err)
 	}
-	if err := s.probe(ctx, conn, released); err != nil {
+	if err := s.probe(ctx, conn, probe); err != nil {
 		return err
+	}
+	if _, err := conn.Exec(ctx, `LISTEN "`+s.channel+`"`); err != nil {
+		return classify(err)
 	}
 	ready()
 	for {
@@ -111,17 +120,13 @@ func ownSession(ctx context.Context, conn *pgx.Conn) error {
 // returns once the Store's statements have met a pooler.
 var errPooled = errors.New("postgres: statements showed a pooler in transaction mode, which delivers no notifications")
 
-// probe sends a NOTIFY with a fresh payload through the caller's pool and
-// waits for conn, which LISTENs, to receive it. Real releases received
-// meanwhile are passed on.
-func (s *store) probe(ctx context.Context, conn *pgx.Conn, released func(name string)) error {
-	buf := make([]byte, 8)
-	rand.Read(buf)
-	payload := probePrefix + hex.EncodeToString(buf)
+// probe sends a NOTIFY on the channel probe through the caller's pool
+// and waits for conn, which LISTENs on it, to receive it.
+func (s *store) probe(ctx context.Context, conn *pgx.Conn, probe string) error {
 	// Sent through the pool, not conn: a pooler may run a session's
 	// NOTIFY on the very server connection its LISTEN ran on, which
 	// notifies itself. No arguments: simple protocol, pooler-safe.
-	if _, err := s.db.ExecContext(ctx, `SELECT pg_notify('`+s.channel+`', '`+payload+`')`); err != nil {
+	if _, err := s.db.ExecContext(ctx, `SELECT pg_notify('`+probe+`', '')`); err != nil {
 		return classify(err)
 	}
 	wait, cancel := context.WithTimeout(ctx, probeTimeout)
@@ -129,11 +134,9 @@ func (s *store) probe(ctx context.Context, conn *pgx.Conn, released func(name st
 	for {
 		n, err := conn.WaitForNotification(wait)
 		switch {
-		case err == nil && n != nil && n.Payload == payload:
-			return nil
 		case err == nil:
-			if n != nil {
-				released(n.Payload)
+			if n != nil && n.Channel == probe {
+				return nil
 			}
 		case ctx.Err() != nil:
 			return classify(err)
@@ -141,7 +144,7 @@ func (s *store) probe(ctx context.Context, conn *pgx.Conn, released func(name st
 			// The LISTEN may stay on a pooled server connection; undo it
 			// if this connection lands there again (best effort).
 			unlisten, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
-			conn.Exec(unlisten, `UNLISTEN "`+s.channel+`"`)
+			conn.Exec(unlisten, `UNLISTEN "`+probe+`"`)
 			cancel()
 			return fmt.Errorf("%w: %w", dialect.ErrListenUnsupported, errNotSession)
 		default:
