@@ -52,9 +52,29 @@ type Store interface {
 
 	// Release drops one hold of the live row of name whose hash is
 	// tokenHash, in one statement; when holds reaches 0 the row becomes free
-	// at once (its expires_at is set to now). ok is false when there is no
-	// such live row.
-	Release(ctx context.Context, name string, tokenHash []byte) (holds int, ok bool, err error)
+	// at once (its expires_at is set to now), and next is the ticket of the
+	// live head of the lock's line (0 when nobody waits), whom the caller
+	// wakes; a Listener dialect announces it to every process. ok is false
+	// when there is no such live row.
+	Release(ctx context.Context, name string, tokenHash []byte) (holds int, next int64, ok bool, err error)
+
+	// Enqueue gives the caller a place at the end of the line of waiters
+	// of name, live until now + reserve by the database's clock, and
+	// returns its ticket. Tickets of one name rise in arrival order.
+	Enqueue(ctx context.Context, name, owner string, reserve time.Duration) (ticket int64, err error)
+
+	// Renew keeps the place ticket in the line of name until now +
+	// reserve, and reads the lock as Poll does. ok is false when the place
+	// is gone (it lapsed and was removed, or its holder took the lock).
+	Renew(ctx context.Context, name string, ticket int64, reserve time.Duration) (st QueueState, ok bool, err error)
+
+	// Poll reads, without writing, how the lock name stands for the
+	// waiter holding ticket.
+	Poll(ctx context.Context, name string, ticket int64) (QueueState, error)
+
+	// Dequeue removes the place ticket from the line of name, if it is
+	// still there.
+	Dequeue(ctx context.Context, name string, ticket int64) error
 
 	// Inspect reads the live row of name; ok is false when it is free.
 	Inspect(ctx context.Context, name string) (row Row, ok bool, err error)
@@ -74,6 +94,11 @@ type Store interface {
 	// smaller fence.
 	VacuumBatch(ctx context.Context, after string, limit int) (removed int64, next string, err error)
 
+	// VacuumQueue deletes up to limit lapsed places of the lines of
+	// waiters (those whose waiters stopped renewing them), in one short
+	// statement, and reports how many.
+	VacuumQueue(ctx context.Context, limit int) (int64, error)
+
 	// Migrate creates or upgrades the lock table with the embedded
 	// migrations for this dialect, through golang-migrate.
 	Migrate(ctx context.Context) error
@@ -88,12 +113,13 @@ type Store interface {
 // faster; waiters poll as well, so a lost notification costs latency, never
 // correctness.
 type Listener interface {
-	// Listen blocks, calling released with the name of each watched lock
-	// (see AcquireRequest.Wait) released by anyone, until ctx ends or the
-	// connection fails. It calls ready once
-	// it is listening, so that the caller can wake every waiter for a
-	// re-check after a reconnect (notifications sent meanwhile are lost).
-	Listen(ctx context.Context, ready func(), released func(name string)) error
+	// Listen blocks, calling released with the name and the ticket of
+	// the head of the line of each lock released by anyone while someone
+	// waits for it (see Store.Release), until ctx ends or the connection
+	// fails. It calls ready once it is listening, so that the caller can
+	// wake every waiter for a re-check after a reconnect (notifications
+	// sent meanwhile are lost).
+	Listen(ctx context.Context, ready func(), released func(name string, next int64)) error
 }
 
 // AcquireRequest is the input of Store.Acquire.
@@ -109,6 +135,13 @@ type AcquireRequest struct {
 	// still tell a re-entry (holds grew) from a new acquisition.
 	HeldHash []byte
 	TTL      time.Duration
+	// Ticket is the caller's place in the lock's line (see Enqueue), or 0.
+	// While the lock has a live line, a free lock goes only to the head
+	// of the line: to a caller whose Ticket is smaller than every other
+	// live ticket of the name; whoever takes it leaves the line in the
+	// same statement. A caller without a ticket takes a free lock only
+	// when nobody waits.
+	Ticket int64
 	// Wait, when positive, says that the caller will wait for the lock if
 	// it is held, and attempt again within Wait. Only then must a failed
 	// Acquire report the holder's Remaining (a dialect that needs a second
@@ -147,6 +180,21 @@ type Row struct {
 	// Remaining is ExpiresAt minus the database's now, measured by the
 	// database in the same statement; it lets a client that does not share
 	// the database's clock know how long the lock lasts.
+	Remaining time.Duration
+	// Waiters is the number of live places in the lock's line (Inspect,
+	// List).
+	Waiters int
+}
+
+// QueueState is how a lock stands for one waiter in its line.
+type QueueState struct {
+	// Free: nobody holds the lock (its row is absent, released or
+	// expired).
+	Free bool
+	// Ahead is the number of live places before the waiter's: 0 for the
+	// head of the line, who may take the lock when it is free.
+	Ahead int
+	// Remaining is how long the holder still has, when it is held.
 	Remaining time.Duration
 }
 

@@ -21,7 +21,7 @@ const VersionSuffix = "_schema_migrations"
 // ObjectSuffixes end the names of the objects that the migrations create
 // beside a lock table (<table>_meta, <table>_fence_seq, …), so that no
 // lock table may be named like one of another lock table's objects.
-var ObjectSuffixes = []string{"_meta", "_fence_seq", "_fence_floor", "_expires_at_idx", VersionSuffix}
+var ObjectSuffixes = []string{"_meta", "_fence_seq", "_fence_floor", "_expires_at_idx", "_queue", "_queue_name_idx", "_ticket_seq", VersionSuffix}
 
 // ErrInvalidTable is returned by ValidTable.
 var ErrInvalidTable = errors.New("invalid table name")

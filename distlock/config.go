@@ -3,13 +3,17 @@ package distlock
 import (
 	"fmt"
 	"log/slog"
-	"math"
 	"os"
 	"strconv"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
 )
+
+// MaxDuration is the longest MaxTime, RetryInterval and MaxRetryInterval
+// New accepts (100 years): longer ones would overflow the arithmetic of
+// waiting and expiry, and some databases' date ranges.
+const MaxDuration = 100 * 365 * 24 * time.Hour
 
 // Defaults applied by New to zero Config fields.
 const (
@@ -60,6 +64,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.MaxTime < time.Millisecond {
 		return c, fmt.Errorf("%w: MaxTime %v is below the database's 1ms resolution", ErrInvalidConfig, c.MaxTime)
 	}
+	for _, d := range []struct {
+		field string
+		v     time.Duration
+	}{{"MaxTime", c.MaxTime}, {"RetryInterval", c.RetryInterval}, {"MaxRetryInterval", c.MaxRetryInterval}} {
+		if d.v > MaxDuration {
+			return c, fmt.Errorf("%w: %s %v is over the limit of %v (100 years)", ErrInvalidConfig, d.field, d.v, MaxDuration)
+		}
+	}
 	if c.Table == "" {
 		c.Table = dialect.DefaultTable
 	}
@@ -76,8 +88,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, fmt.Errorf("%w: MaxRetryInterval %v is negative", ErrInvalidConfig, c.MaxRetryInterval)
 	}
 	if c.MaxRetryInterval == 0 {
-		c.MaxRetryInterval = c.RetryInterval
-		if c.RetryInterval <= math.MaxInt64/16 {
+		c.MaxRetryInterval = MaxDuration
+		if c.RetryInterval <= MaxDuration/16 {
 			c.MaxRetryInterval = 16 * c.RetryInterval
 		}
 	}

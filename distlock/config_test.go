@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -100,6 +101,11 @@ func TestConfigInvalid(t *testing.T) {
 		{"MaxRetryInterval below default RetryInterval", Config{MaxRetryInterval: 50 * time.Millisecond}, false},
 		{"MaxRetryInterval below RetryInterval", Config{RetryInterval: time.Second, MaxRetryInterval: time.Second - 1}, false},
 		{"negative VacuumBatch", Config{VacuumBatch: -1}, false},
+		// Near math.MaxInt64 the arithmetic of waiting and expiry overflows.
+		{"MaxTime MaxInt64", Config{MaxTime: math.MaxInt64}, false},
+		{"MaxTime over 100 years", Config{MaxTime: MaxDuration + 1}, false},
+		{"RetryInterval MaxInt64", Config{RetryInterval: math.MaxInt64}, false},
+		{"MaxRetryInterval MaxInt64", Config{MaxRetryInterval: math.MaxInt64}, false},
 		{"Owner too long", Config{Owner: strings.Repeat("o", MaxNameLen+1)}, false},
 		{"Owner with NUL", Config{Owner: "a\x00b"}, false},
 		{"Owner not UTF-8", Config{Owner: "a\xffb"}, false},

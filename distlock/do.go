@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/distlock/distlock/dialect"
 )
 
 // releaseTimeout bounds the release at the end of Do, which runs even
@@ -19,9 +21,20 @@ const releaseTimeout = 30 * time.Second
 // (see context.Cause) and Do's error matches ErrLost; if the Module is
 // closed, the cause is ErrClosed.
 //
+// If fn panics (or calls runtime.Goexit), Do stops the keep-alive and
+// releases the lock before the panic goes on, so that a recovered panic
+// (net/http recovers those of handlers) does not leave the lock held for
+// the life of the process.
+//
+// The release at the end runs on a context of its own, bounded by 30
+// seconds, and is retried through failures that retrying survives (see
+// releaseAfter), so a server restart at the wrong moment does not leave
+// the lock held until it expires.
+//
 // Do returns the acquisition's error if fn never ran, and otherwise fn's
 // error joined with any error of the keep-alive or the release.
 func (l *Lock) Do(ctx context.Context, fn func(ctx context.Context) error) error {
+	fresh := l.Token() == "" // Do's acquisition is its own, not a re-entry
 	if err := l.Acquire(ctx); err != nil {
 		return err
 	}
@@ -44,18 +57,60 @@ func (l *Lock) Do(ctx context.Context, fn func(ctx context.Context) error) error
 		lost = err
 		cancel(err)
 	}
-
-	fnErr := fn(fctx)
-	close(stop)
-	<-stopped
-
-	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
-	defer rcancel()
-	relErr := l.release(rctx, tok)
-	if lost != nil && errors.Is(relErr, ErrExpired) {
-		relErr = nil // already reported as lost
+	finish := func() error {
+		close(stop)
+		<-stopped
+		relErr := l.releaseAfter(ctx, tok, fresh)
+		if lost != nil && errors.Is(relErr, ErrExpired) {
+			relErr = nil // already reported as lost
+		}
+		return errors.Join(lost, relErr)
 	}
-	return errors.Join(fnErr, lost, relErr)
+
+	returned := false
+	defer func() {
+		if returned {
+			return
+		}
+		// fn panicked or called runtime.Goexit, which goes on after this.
+		if err := finish(); err != nil {
+			l.m.cfg.Logger.WarnContext(ctx, "distlock: Do's function panicked; the release failed", "name", l.name, "err", err)
+		}
+	}()
+	fnErr := fn(fctx)
+	returned = true
+	return errors.Join(fnErr, finish())
+}
+
+// releaseAfter gives back Do's hold, on a context of its own bounded by
+// releaseTimeout (the caller's may have ended). It retries what retrying
+// survives: a server that cannot serve now (the release did not run) and,
+// when Do's acquisition was its own rather than a re-entry, a connection
+// lost or a statement cut short while the release ran. If that release
+// did take effect, the next one finds nothing, which counts as released.
+// A re-entry's release is not retried after a lost outcome: it could drop
+// the outer hold as well.
+func (l *Lock) releaseAfter(ctx context.Context, tok Token, fresh bool) error {
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	defer cancel()
+	pause := 10 * time.Millisecond
+	unknown := false // an earlier attempt may have released it
+	for {
+		err := l.release(rctx, tok)
+		if err == nil || unknown && errors.Is(err, ErrExpired) {
+			return nil
+		}
+		k := dialect.KindOf(err)
+		if k != dialect.KindUnavailable && !(fresh && outcomeUnknown(err)) {
+			return err
+		}
+		unknown = unknown || k != dialect.KindUnavailable
+		l.m.cfg.Logger.WarnContext(rctx, "distlock: release failed; retrying", "name", l.name, "err", err)
+		if !sleepCtx(rctx, jitter(pause)) {
+			return err
+		}
+		pause = min(2*pause, time.Second)
+	}
 }
 
 // keepAlive extends tok every MaxTime/3 until stop is closed. It returns
@@ -103,7 +158,7 @@ func (l *Lock) keepAlive(tok Token, stop <-chan struct{}) error {
 		default:
 			// A passing failure: try again soon, well before the expiry.
 			lastErr = err
-			l.m.cfg.Logger.Warn("distlock: extend failed; retrying", "name", l.name, "err", err)
+			l.m.cfg.Logger.WarnContext(ctx, "distlock: extend failed; retrying", "name", l.name, "err", err)
 			next.Reset(max(min(interval/4, time.Until(deadline)/4), time.Millisecond))
 		}
 	}

@@ -28,7 +28,9 @@
 // A lock is held by a Token: 256 random bits, printable and shell-safe.
 // The database stores only a SHA-256 hash of it, so reading the table
 // never lets anyone extend or release a lock. Tokens never appear in logs
-// or errors; Token's String method redacts it.
+// or errors; printing or encoding a Token by accident (fmt, log/slog,
+// encoding/json) redacts it, and string(tok) is the deliberate way to
+// hand one over.
 //
 // An acquisition lasts Config.MaxTime, measured by the database's clock,
 // never the client's: clients with skewed clocks cannot both hold a lock.
@@ -49,6 +51,26 @@
 // same Module (and, on PostgreSQL, anywhere, through LISTEN/NOTIFY);
 // otherwise it polls with exponential back-off and 0-25% jitter, never
 // sleeping past the holder's expiry.
+//
+// # Failures
+//
+// A waiting Acquire waits through what retrying survives: a lost
+// connection, a statement cut short, a server that cannot serve now (a
+// restart, a standby not yet promoted, a cluster node outside the primary
+// component). When its context ends meanwhile, the error says why it
+// waited in vain: it matches ErrNotAcquired, ctx.Err() and the last
+// *DBError.
+//
+// When a failure hides whether an acquire statement took the lock (its
+// reply came after the caller's deadline, or the connection broke after
+// the server ran it), the call fails, and the acquisition it may have made
+// is given back in the background, on a context of its own, with a few
+// bounded attempts (Close waits for them): no lock stays held for MaxTime
+// by a token nobody has.
+//
+// Do releases the lock when its function returns, panics or calls
+// runtime.Goexit, and retries that release through lost connections and
+// unavailable servers for up to 30 seconds.
 //
 // # Errors
 //

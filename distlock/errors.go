@@ -66,7 +66,10 @@ func (e *DBError) Is(target error) bool {
 
 // SafeToRetry reports whether the failed operation certainly did not take
 // effect, so that calling it again cannot apply it twice.
-func (e *DBError) SafeToRetry() bool { return dialect.KindOf(e.Err) == dialect.KindRetry }
+func (e *DBError) SafeToRetry() bool {
+	k := dialect.KindOf(e.Err)
+	return k == dialect.KindRetry || k == dialect.KindUnavailable
+}
 
 // Timeout reports whether the operation failed because time ran out.
 func (e *DBError) Timeout() bool { return dialect.KindOf(e.Err) == dialect.KindTimeout }
@@ -76,4 +79,28 @@ func dbError(op, name string, err error) error {
 		return nil
 	}
 	return &DBError{Op: op, Name: name, Err: err}
+}
+
+// notAcquiredError is the error of an acquire that gave up because its
+// context ended. It matches ErrNotAcquired and the context's error and,
+// when the database was failing as the wait ended, that failure (a
+// *DBError), so the caller sees why it waited in vain; it prints on one
+// line.
+type notAcquiredError struct {
+	cause error // ctx.Err()
+	last  error // the database failure waited through last, or nil
+}
+
+func (e *notAcquiredError) Error() string {
+	if e.last == nil {
+		return ErrNotAcquired.Error() + ": " + e.cause.Error()
+	}
+	return ErrNotAcquired.Error() + ": " + e.cause.Error() + "; the database was failing: " + e.last.Error()
+}
+
+func (e *notAcquiredError) Unwrap() []error {
+	if e.last == nil {
+		return []error{ErrNotAcquired, e.cause}
+	}
+	return []error{ErrNotAcquired, e.cause, e.last}
 }

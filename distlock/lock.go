@@ -143,16 +143,17 @@ func (l *Lock) Release(ctx context.Context) error {
 
 func (l *Lock) release(ctx context.Context, tok Token) error {
 	var holds int
+	var next int64
 	var ok bool
 	err := l.m.retry(ctx, func() (err error) {
-		holds, ok, err = l.m.store.Release(ctx, l.name, hashToken(l.name, tok))
+		holds, next, ok, err = l.m.store.Release(ctx, l.name, hashToken(l.name, tok))
 		return err
 	})
 	if err != nil {
 		return dbError("release", l.name, err)
 	}
 	if ok && holds == 0 {
-		l.m.wake.wake(l.name)
+		l.m.wakeHead(l.name, next)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -193,9 +194,10 @@ func (l *Lock) held(ctx context.Context) (Token, error) {
 // new and held, so that if that attempt did take the lock, this one
 // re-enters it instead of failing). It returns the token it offered for a
 // new acquisition, or "" when the handle already held one (a re-entry
-// attempt, whose lost outcome cannot be recovered). A positive wait says
+// attempt, whose lost outcome cannot be recovered). ticket is the caller's
+// place in the lock's line, or 0. A positive wait says
 // that the caller waits for the lock (dialect.AcquireRequest.Wait).
-func (l *Lock) attempt(ctx context.Context, pending Token, wait time.Duration) (dialect.AcquireResult, Token, error) {
+func (l *Lock) attempt(ctx context.Context, pending Token, ticket int64, wait time.Duration) (dialect.AcquireResult, Token, error) {
 	l.mu.Lock()
 	heldTok := l.tok
 	l.mu.Unlock()
@@ -208,6 +210,7 @@ func (l *Lock) attempt(ctx context.Context, pending Token, wait time.Duration) (
 		Owner:   l.m.cfg.Owner,
 		NewHash: hashToken(l.name, newTok),
 		TTL:     l.m.cfg.MaxTime,
+		Ticket:  ticket,
 		Wait:    wait,
 	}
 	offered := newTok

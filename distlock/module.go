@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
@@ -14,9 +15,10 @@ import (
 // Module is the entry point: one lock table on one database. It is safe
 // for concurrent use; make one per table and process and share it.
 type Module struct {
-	store dialect.Store
-	cfg   Config
-	wake  wakeups
+	store   dialect.Store
+	cfg     Config
+	waiters waiters
+	push    atomic.Bool // a listener relays the database's releases
 
 	// ctx ends when the Module is closed; background goroutines (the
 	// listener, keep-alives) watch it and are counted in wg.
@@ -24,7 +26,9 @@ type Module struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu         sync.Mutex // orders spawn's wg.Add before Close's wg.Wait
+	mu         sync.Mutex     // orders spawn's wg.Add before Close's wg.Wait
+	giving     sync.WaitGroup // background give-backs (see giveBack)
+	storeGone  bool           // set under mu once Close stops give-backs
 	listenOnce sync.Once
 	closeOnce  sync.Once
 	closeErr   error
@@ -81,7 +85,9 @@ func (m *Module) Attach(name string, tok Token) *Lock {
 
 // Close stops the Module's background work (the release listener and the
 // keep-alives of running Do calls, whose functions see their context
-// cancelled with cause ErrClosed) and waits for it to end. Later calls on
+// cancelled with cause ErrClosed) and waits for it to end, including the
+// give-back of acquisitions whose outcome a failure hid (at most a few
+// seconds, see giveBack). Later calls on
 // the Module return ErrClosed. Close does not close the *sql.DB and does
 // not release held locks. It is safe to call more than once.
 func (m *Module) Close() error {
@@ -90,6 +96,10 @@ func (m *Module) Close() error {
 		m.cancel()
 		m.mu.Unlock()
 		m.wg.Wait()
+		m.mu.Lock()
+		m.storeGone = true
+		m.mu.Unlock()
+		m.giving.Wait()
 		m.closeErr = m.store.Close()
 	})
 	return m.closeErr
@@ -119,6 +129,18 @@ func (m *Module) spawn(f func()) error {
 	return nil
 }
 
+// pushing reports whether the database's releases reach this Module's
+// waiters now; while not, the first waiter of each line polls.
+func (m *Module) pushing() bool { return m.push.Load() }
+
+// wakeHead wakes the waiter at the head of the line of name, whose ticket
+// a release returned (0: nobody waits), if it waits in this Module.
+func (m *Module) wakeHead(name string, next int64) {
+	if next != 0 {
+		m.waiters.wake(place{name, next}, true)
+	}
+}
+
 // listen starts, once, the goroutine that relays the database's release
 // notifications to local waiters, when the dialect can push.
 func (m *Module) listen() {
@@ -140,8 +162,11 @@ func (m *Module) relay(l dialect.Listener) {
 	for {
 		err := l.Listen(m.ctx, func() {
 			pause = 100 * time.Millisecond
-			m.wake.wakeAll()
-		}, m.wake.wake)
+			m.push.Store(true)
+			m.waiters.wakeAll()
+		}, func(name string, next int64) { m.waiters.wake(place{name, next}, false) })
+		m.push.Store(false)
+		m.waiters.wakeAll() // waiters poll until it listens again
 		if m.ctx.Err() != nil {
 			return
 		}

@@ -2,64 +2,126 @@ package distlock
 
 import "sync"
 
-// wakeups lets waiters sleep until a lock they want is released, by this
-// Module or, where the dialect can push, by anyone.
-//
-// A waiter watches its name before it tries to acquire, so that a release
-// landing between a failed attempt and the sleep is never missed.
-type wakeups struct {
+// waiters are the goroutines of this Module waiting in the line of a lock,
+// each known by its place (name and ticket), so that a release wakes the
+// one waiter whose turn it is, not every waiter of the name.
+type waiters struct {
+	mu sync.Mutex
+	m  map[place]*waiter
+}
+
+// place is one spot in the line of a lock.
+type place struct {
+	name   string
+	ticket int64
+}
+
+// waiter is woken by a send on ch (buffered: a wake-up is never lost, and
+// never blocks the waker). local, set before the send, says that a release
+// in this Module woke it: the lock certainly was released. A wake-up
+// pushed by the database may be spurious (anyone allowed to NOTIFY can
+// send one), and the waiter checks it with a read before it writes.
+type waiter struct {
+	ch    chan struct{}
 	mu    sync.Mutex
-	names map[string]*wakeup
+	local bool
 }
 
-type wakeup struct {
-	ch       chan struct{} // closed on release
-	watchers int
-}
-
-// watch returns a channel that is closed when name is next released (or
-// on wakeAll), and a function to call when the caller stops watching.
-func (w *wakeups) watch(name string) (<-chan struct{}, func()) {
+// add registers the waiter at p and returns it with a function that
+// removes it.
+func (w *waiters) add(p place) (*waiter, func()) {
+	e := &waiter{ch: make(chan struct{}, 1)}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.names == nil {
-		w.names = make(map[string]*wakeup)
+	if w.m == nil {
+		w.m = make(map[place]*waiter)
 	}
-	e := w.names[name]
-	if e == nil {
-		e = &wakeup{ch: make(chan struct{})}
-		w.names[name] = e
-	}
-	e.watchers++
-	var once sync.Once
-	return e.ch, func() {
-		once.Do(func() {
-			w.mu.Lock()
-			defer w.mu.Unlock()
-			e.watchers--
-			if e.watchers == 0 && w.names[name] == e {
-				delete(w.names, name)
-			}
-		})
+	w.m[p] = e
+	return e, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.m[p] == e {
+			delete(w.m, p)
+		}
 	}
 }
 
-// wake wakes everyone watching name.
-func (w *wakeups) wake(name string) {
+// move re-registers e at a new place (a waiter that lost its place and
+// took another).
+func (w *waiters) move(from, to place, e *waiter) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if e := w.names[name]; e != nil {
-		close(e.ch)
-		delete(w.names, name)
+	if w.m[from] == e {
+		delete(w.m, from)
+	}
+	w.m[to] = e
+}
+
+// wake wakes the waiter at p, if it is in this Module; local says the
+// release was this Module's own.
+func (w *waiters) wake(p place, local bool) {
+	w.mu.Lock()
+	e := w.m[p]
+	w.mu.Unlock()
+	if e != nil {
+		e.signal(local)
+	}
+}
+
+// localHead reports whether no waiter of this Module is ahead of p in its
+// line.
+func (w *waiters) localHead(p place) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for q := range w.m {
+		if q.name == p.name && q.ticket < p.ticket {
+			return false
+		}
+	}
+	return true
+}
+
+// wakeNext wakes the first waiter of this Module in the line of name after
+// ticket: the next to watch the lock when a local head leaves the line.
+func (w *waiters) wakeNext(name string, ticket int64) {
+	w.mu.Lock()
+	var next *waiter
+	var best int64
+	for q, e := range w.m {
+		if q.name == name && q.ticket > ticket && (next == nil || q.ticket < best) {
+			next, best = e, q.ticket
+		}
+	}
+	w.mu.Unlock()
+	if next != nil {
+		next.signal(false)
 	}
 }
 
 // wakeAll wakes every waiter, e.g. after notifications may have been lost.
-func (w *wakeups) wakeAll() {
+func (w *waiters) wakeAll() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	for name, e := range w.names {
-		close(e.ch)
-		delete(w.names, name)
+	for _, e := range w.m {
+		e.signal(false)
 	}
+}
+
+func (e *waiter) signal(local bool) {
+	e.mu.Lock()
+	e.local = e.local || local
+	e.mu.Unlock()
+	select {
+	case e.ch <- struct{}{}:
+	default: // already signalled
+	}
+}
+
+// woken reports, once per signal, whether a release in this Module sent
+// it; call it after receiving from ch.
+func (e *waiter) woken() (local bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	local, e.local = e.local, false
+	return local
 }

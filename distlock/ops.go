@@ -16,6 +16,8 @@ type Info struct {
 	Fence      int64  // fencing token of the acquisition
 	AcquiredAt time.Time
 	ExpiresAt  time.Time // by the database's clock
+	// Waiters is how many wait in the lock's line (live places).
+	Waiters int
 	// Remaining is the time left until ExpiresAt, measured by the
 	// database when it was read: unlike time.Until(ExpiresAt), it does
 	// not depend on this machine's clock agreeing with the database's.
@@ -24,7 +26,7 @@ type Info struct {
 
 func infoOf(r dialect.Row) Info {
 	return Info{Name: r.Name, Owner: r.Owner, Holds: r.Holds, Fence: r.Fence,
-		AcquiredAt: r.AcquiredAt, ExpiresAt: r.ExpiresAt, Remaining: r.Remaining}
+		AcquiredAt: r.AcquiredAt, ExpiresAt: r.ExpiresAt, Remaining: r.Remaining, Waiters: r.Waiters}
 }
 
 // Acquire takes the lock name under a new token, waiting as long as ctx
@@ -113,7 +115,9 @@ func (m *Module) List(ctx context.Context) ([]Info, error) {
 // Config.VacuumBatch rows per short transaction, so that acquisitions never
 // wait long behind it however large the table is. Fences stay monotonic: a
 // name whose row was removed gets a greater fence on its next acquisition.
-// Rows that expire while Vacuum runs may be left for the next one.
+// Rows that expire while Vacuum runs may be left for the next one. It
+// also deletes the lapsed places of waiters that stopped waiting without
+// leaving their lock's line (they died); these are not counted.
 func (m *Module) Vacuum(ctx context.Context) (int64, error) {
 	if err := m.check(ctx); err != nil {
 		return 0, err
@@ -132,10 +136,24 @@ func (m *Module) Vacuum(ctx context.Context) (int64, error) {
 			return total, dbError("vacuum", "", err)
 		}
 		if next == "" {
-			m.cfg.Logger.Debug("distlock: vacuumed", "rows", total)
-			return total, nil
+			break
 		}
 		after = next
+	}
+	// Then the lapsed places of the lines: waiters that died or stalled.
+	for {
+		var n int64
+		err := m.retry(ctx, func() (err error) {
+			n, err = m.store.VacuumQueue(ctx, m.cfg.VacuumBatch)
+			return err
+		})
+		if err != nil {
+			return total, dbError("vacuum", "", err)
+		}
+		if n < int64(m.cfg.VacuumBatch) {
+			m.cfg.Logger.DebugContext(ctx, "distlock: vacuumed", "rows", total, "places", n)
+			return total, nil
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 )
@@ -15,8 +16,13 @@ import (
 // command line, in an environment variable or through a pipe.
 //
 // A token is a secret: the database stores only a SHA-256 hash of it, and
-// distlock never writes one to a log or an error. Its String method
-// redacts it; use string(tok) where the value itself is wanted.
+// distlock never writes one to a log or an error. Printing one by accident
+// redacts it: String (%v, %s), GoString (%#v), LogValue (log/slog), and
+// the JSON and text encodings (MarshalJSON, MarshalText, so also a Token
+// field of a struct that is logged as JSON or encoded). Handing one over
+// is deliberate: use string(tok), e.g. a string field of the message you
+// send; decoding into a Token (UnmarshalJSON, UnmarshalText) validates it
+// as ParseToken does.
 type Token string
 
 const (
@@ -61,6 +67,39 @@ func (t Token) GoString() string { return `distlock.Token("` + t.String() + `")`
 
 // LogValue keeps tokens out of log/slog output.
 func (t Token) LogValue() slog.Value { return slog.StringValue(t.String()) }
+
+// MarshalText redacts the token, so that encoding it by accident (as a
+// struct field in JSON, in a slog JSON record) does not
+// leak it. To send a token, encode string(tok). (encoding/json writes the
+// keys of a map keyed by Token as they are, without calling this.)
+func (t Token) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// MarshalJSON redacts the token, as MarshalText does.
+func (t Token) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }
+
+// UnmarshalText accepts a token sent as a string, if ParseToken does; the
+// empty string decodes to the empty Token.
+func (t *Token) UnmarshalText(b []byte) error {
+	if len(b) == 0 {
+		*t = ""
+		return nil
+	}
+	tok, err := ParseToken(string(b))
+	if err != nil {
+		return err
+	}
+	*t = tok
+	return nil
+}
+
+// UnmarshalJSON accepts a JSON string, as UnmarshalText does.
+func (t *Token) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	return t.UnmarshalText([]byte(s))
+}
 
 // hashToken binds the token to the lock's name: the same token string
 // can never match the row of another lock.

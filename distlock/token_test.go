@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -223,4 +224,50 @@ func FuzzParseToken(f *testing.F) {
 			t.Fatalf("ParseToken does not round-trip %q: %q, %v", s, string(again), err)
 		}
 	})
+}
+
+// Encoding a Token by accident redacts it: json.Marshal of a Token or of a
+// struct holding one, a struct logged by slog's JSON handler (which
+// marshals structs rather than calling LogValue on their fields). (A map
+// keyed by Token is encoded with its keys as they are: encoding/json uses
+// string keys directly.) Sending one is deliberate: string(tok) encodes the value, and
+// decoding into a Token validates it.
+func TestTokenEncodingRedacts(t *testing.T) {
+	t.Parallel()
+	tok := newToken()
+	type job struct {
+		Name  string
+		Token Token
+	}
+	enc := func(v any) string {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("json.Marshal(%T): %v", v, err)
+		}
+		return string(b)
+	}
+	assertRedacted(t, "json.Marshal(tok)", enc(tok), tok)
+	assertRedacted(t, "json.Marshal of a struct", enc(job{"x", tok}), tok)
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("job", "job", job{"x", tok})
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("job", "job", job{"x", tok})
+	assertRedacted(t, "slog of a struct holding a token", buf.String(), tok)
+	if !strings.Contains(buf.String(), "redacted") {
+		t.Errorf("slog output has no redaction marker: %s", buf.String())
+	}
+
+	// Deliberate transfer: the string goes out, a Token comes back.
+	wire := enc(struct{ Name, Token string }{"x", string(tok)})
+	var got job
+	if err := json.Unmarshal([]byte(wire), &got); err != nil || got.Token != tok {
+		t.Fatalf("decoding a sent token: %v (equal: %v)", err, got.Token == tok)
+	}
+	if err := json.Unmarshal([]byte(`{"Token":""}`), &got); err != nil || got.Token != "" {
+		t.Fatalf("decoding an empty token: %v, %q", err, got.Token)
+	}
+	for _, bad := range []string{enc(job{"x", tok}), `{"Token":"dl1_xyz"}`, `{"Token":7}`} {
+		if err := json.Unmarshal([]byte(bad), &got); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("decoding %s: got %v, want ErrInvalidToken", bad, err)
+		}
+	}
 }

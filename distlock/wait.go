@@ -9,11 +9,19 @@ import (
 	"github.com/distlock/distlock/dialect"
 )
 
-// acquire tries to take the lock and, if wait is set, keeps trying until
-// it succeeds or ctx ends. Between attempts it sleeps with exponential
-// back-off and jitter, never past the holder's expiry, and wakes at once
-// when the lock is released in this Module (or, on dialects that push,
-// anywhere).
+// acquire tries to take the lock and, if wait is set, waits for it until
+// it succeeds or ctx ends. A waiter that finds the lock held takes a place
+// in the lock's line (see line.go) and waits for its turn: a release wakes
+// the head of the line alone, in this Module at once and, on dialects
+// that push, anywhere; otherwise the first waiter of this Module polls
+// with reads. Waiting never writes but to renew the place.
+//
+// A waiting acquire waits through failures that retrying survives: lost
+// connections, statements cut short, a server that cannot serve now (see
+// waitThrough), backing off from RetryInterval to MaxRetryInterval with
+// jitter. Whenever a failure hides whether an offered token took the
+// lock, that token is offered again by the next attempt, and given back
+// (see giveBack) if the acquire ends without it.
 func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 	if l.err != nil {
 		return false, l.err
@@ -22,78 +30,85 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 		return false, err
 	}
 	if err := ctx.Err(); err != nil {
-		return false, errors.Join(ErrNotAcquired, err)
+		return false, &notAcquiredError{cause: err}
 	}
 	var within time.Duration // see dialect.AcquireRequest.Wait
 	if wait {
 		l.m.listen()
-		// A little after the longest sleep below, by which time the next
-		// attempt renews it.
-		within = l.m.cfg.MaxRetryInterval + l.m.cfg.MaxRetryInterval/4 + time.Second
+		within = reserve
 	}
 	pause := l.m.cfg.RetryInterval
 	var pending Token // see attempt
+	var lastErr error // the last failure a waiting acquire waited through
+	var q *inLine     // the place in line, once taken
+	defer func() {
+		if q != nil {
+			q.leave()
+		}
+	}()
 	for {
-		var released <-chan struct{}
-		unwatch := func() {}
-		if wait {
-			released, unwatch = l.m.wake.watch(l.name)
+		var ticket int64
+		if q != nil {
+			ticket = q.p.ticket
 		}
 		var res dialect.AcquireResult
 		var offered Token
 		err := l.m.retry(ctx, func() (err error) {
-			res, offered, err = l.attempt(ctx, pending, within)
+			res, offered, err = l.attempt(ctx, pending, ticket, within)
 			return err
 		})
+		if err != nil && offered != "" && outcomeUnknown(err) {
+			pending = offered // it may hold the lock unseen
+		}
 		switch {
-		case err != nil && wait && offered != "" && outcomeUnknown(err) && ctx.Err() == nil && l.m.alive() == nil:
-			// The connection failed mid-statement: the lock may or may not
-			// be ours. Keep waiting, and offer the same token again.
-			pending = offered
-			l.m.cfg.Logger.Warn("distlock: acquire failed; retrying", "name", l.name, "err", err)
+		case err != nil && wait && waitThrough(err, offered) && ctx.Err() == nil && l.m.alive() == nil:
 		case err != nil:
-			unwatch()
 			l.dropPending(pending)
 			if ctx.Err() != nil {
-				return false, errors.Join(ErrNotAcquired, ctx.Err())
+				return false, &notAcquiredError{cause: ctx.Err(), last: lastErr}
 			}
 			return false, dbError("acquire", l.name, err)
 		case res.Acquired:
-			unwatch()
+			if q != nil {
+				q.taken = true
+			}
 			if pending != "" && res.Reentered && offered == pending {
 				// The attempt that failed had taken the lock after all:
 				// give back the second hold this one added.
 				if err := l.release(ctx, pending); err != nil {
-					l.m.cfg.Logger.Warn("distlock: could not drop a duplicate hold", "name", l.name, "err", err)
+					l.m.cfg.Logger.WarnContext(ctx, "distlock: could not drop a duplicate hold", "name", l.name, "err", err)
 				}
 			}
 			return true, nil
 		case !wait:
-			unwatch()
 			return false, nil
+		case q == nil:
+			if q, err = l.join(ctx); err == nil {
+				err = q.look(ctx)
+			}
 		}
-
-		sleep := jitter(pause)
-		if rem := res.Row.Remaining; res.Row.Name != "" && rem < sleep {
-			// Wake as the holder expires; +1ms covers the database's
-			// millisecond clock.
-			sleep = max(rem, 0) + time.Millisecond
+		if err == nil {
+			lastErr = nil // the database answers; the lock is simply held
+			l.m.cfg.Logger.DebugContext(ctx, "distlock: waiting in line", "name", l.name, "holder", res.Row.Owner, "ticket", q.p.ticket)
+			err = q.await(ctx, res.Row)
 		}
-		pause = min(2*pause, l.m.cfg.MaxRetryInterval)
-		l.m.cfg.Logger.Debug("distlock: waiting", "name", l.name, "holder", res.Row.Owner, "sleep", sleep)
-
-		t := time.NewTimer(sleep)
-		select {
-		case <-released:
-		case <-t.C:
-		case <-ctx.Done():
-		case <-l.m.ctx.Done():
+		if err != nil {
+			if !survivable(err) || ctx.Err() != nil || l.m.alive() != nil {
+				l.dropPending(pending)
+				if ctx.Err() != nil {
+					return false, &notAcquiredError{cause: ctx.Err(), last: lastErr}
+				}
+				return false, dbError("acquire", l.name, err)
+			}
+			lastErr = dbError("acquire", l.name, err)
+			sleep := jitter(pause)
+			pause = min(2*pause, l.m.cfg.MaxRetryInterval)
+			l.m.cfg.Logger.WarnContext(ctx, "distlock: acquire failed; waiting on", "name", l.name, "err", err, "sleep", sleep)
+			l.sleep(ctx, sleep)
 		}
-		t.Stop()
-		unwatch()
 		if err := ctx.Err(); err != nil {
 			l.dropPending(pending)
-			return false, errors.Join(ErrNotAcquired, err)
+			return false, &notAcquiredError{cause: err, last: lastErr}
 		}
 		if err := l.m.alive(); err != nil {
 			l.dropPending(pending)
@@ -102,22 +117,33 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 	}
 }
 
-// outcomeUnknown reports whether a failed statement may have taken effect.
-func outcomeUnknown(err error) bool {
-	k := dialect.KindOf(err)
-	return k == dialect.KindConn || k == dialect.KindTimeout
+// waitThrough reports whether a waiting acquire keeps waiting after its
+// attempt failed with err: the server could not serve the statement now
+// (it did not run), or the connection failed or time ran out while it
+// ran, when the attempt offered a new token (offered, which the next
+// attempt offers again). The lost outcome of a re-entry cannot be
+// recovered (it may have added a hold), so that ends the wait.
+func waitThrough(err error, offered Token) bool {
+	return dialect.KindOf(err) == dialect.KindUnavailable || offered != "" && outcomeUnknown(err)
 }
 
-// dropPending releases, best effort, an acquisition that a lost
-// connection may have made unseen, so that it does not linger until it
-// expires. If there is none, the release finds nothing, harmlessly.
-func (l *Lock) dropPending(pending Token) {
-	if pending == "" {
-		return
+// sleep pauses for d, or until ctx or the Module ends.
+func (l *Lock) sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	case <-l.m.ctx.Done():
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = l.release(ctx, pending)
+}
+
+// dropPending gives back, in the background, an acquisition that a lost
+// reply may have made unseen (see giveBack).
+func (l *Lock) dropPending(pending Token) {
+	if pending != "" {
+		l.m.giveBack(l.name, pending)
+	}
 }
 
 // retry runs op until it succeeds, fails with an error that retrying

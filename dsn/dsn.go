@@ -19,7 +19,11 @@
 //	mysql://user:pass@host:port/db?params        (also mariadb://), converted to
 //	                      go-sql-driver/mysql's "user:pass@tcp(host:port)/db?params"
 //	                      with parseTime=true; ?socket=/path connects through a
-//	                      Unix socket instead of TCP
+//	                      Unix socket instead of TCP. Parameters the driver does
+//	                      not know become SET statements on every connection:
+//	                      timestamp (it would stop the session's clock), password,
+//	                      autocommit and wsrep_on are refused, and so is a value
+//	                      that would set a second variable
 //
 // An SQLite PATH is taken literally: no %-decoding and no parameters
 // (distlock sets the journal mode and busy timeout itself), so a '?' in

@@ -113,7 +113,12 @@ func TestParseMySQL(t *testing.T) {
 		{"mysql://root@/app?socket=/run/mysqld/mysqld.sock", "root@unix(/run/mysqld/mysqld.sock)/app?parseTime=true", "/run/mysqld/mysqld.sock",
 			"mysql://root@/app?socket=/run/mysqld/mysqld.sock"},
 		{"mysql://u@db/my%20db%2Fx", "u@tcp(db:3306)/my%20db%2Fx?parseTime=true", "db:3306", "mysql://u@db/my%20db%2Fx"},
-		{"mysql://u@db/app?password=secret", "u@tcp(db:3306)/app?password=secret&parseTime=true", "db:3306", "mysql://u@db/app?password=xxxxx"},
+		// Session variables the locks do not depend on pass through.
+		{"mysql://u@db/app?sql_mode=%27ANSI_QUOTES,STRICT_ALL_TABLES%27&time_zone=%27%2B02:00%27&wsrep_sync_wait=7",
+			"u@tcp(db:3306)/app?sql_mode=%27ANSI_QUOTES,STRICT_ALL_TABLES%27&time_zone=%27%2B02:00%27&wsrep_sync_wait=7&parseTime=true", "db:3306",
+			"mysql://u@db/app?sql_mode=%27ANSI_QUOTES,STRICT_ALL_TABLES%27&time_zone=%27%2B02:00%27&wsrep_sync_wait=7"},
+		{"mysql://u@db/app?sql_mode=CONCAT(@@sql_mode,%27,ANSI%27)", "u@tcp(db:3306)/app?sql_mode=CONCAT(@@sql_mode,%27,ANSI%27)&parseTime=true", "db:3306",
+			"mysql://u@db/app?sql_mode=CONCAT(@@sql_mode,%27,ANSI%27)"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			t.Parallel()
@@ -172,6 +177,22 @@ func TestParseErrors(t *testing.T) {
 		{"mysql://u:secret@h:0/db", "invalid port"},
 		{"mysql://u:secret@h/db?socket=", "socket"},
 		{"mysql://u:secret@h/db?%zz=1", "malformed parameter"},
+		// go-sql-driver sends unknown parameters as SET name = value.
+		{"mysql://u@db/app?timestamp=1000000000", "timestamp would fix the session's clock"},
+		{"mysql://u@db/app?TimeStamp=1", "timestamp would fix the session's clock"},
+		{"mysql://u@db/app?@@session.timestamp=1", "timestamp would fix the session's clock"},
+		{"mysql://u@db/app?local.timestamp=1", "timestamp would fix the session's clock"},
+		{"mysql://u@db/app?time%73tamp=1", "timestamp would fix the session's clock"},
+		{"mysql://u@db/app?password=secret", "SET password"},
+		{"mariadb://u:secret@db:3307/app?parseTime=false&password=x", "SET password"},
+		{"mysql://u@db/app?autocommit=0", "uncommitted"},
+		{"mysql://u@db/app?wsrep_on=OFF", "replicated"},
+		{"mysql://u@db/app?sql_mode=ANSI,timestamp=1", "one value"},
+		{"mysql://u@db/app?sql_mode=ANSI%2Ctimestamp%3D1", "one value"},
+		{"mysql://u@db/app?sql_mode=%27ANSI%27,timestamp=1", "one value"},
+		{"mysql://u@db/app?sql_mode=%27ANSI", "one value"},
+		{"mysql://u@db/app?time_zone=%27%2B00:00%27,timestamp=1", "one value"},
+		{"mysql://u@db/app?time_zone%3D%27%2B00:00%27,timestamp=1", "plain variable name"},
 	} {
 		t.Run(tc.in, func(t *testing.T) {
 			t.Parallel()

@@ -95,7 +95,11 @@ func checkErrorQuotesNothing(t *testing.T, s string, err error) {
 	}
 	// Text of the messages themselves, which an input may happen to hold.
 	fixed := []string{wanted, "postgres://[user[:password]@]host[:port][,…]/database",
-		"mysql://[user[:password]@]host[:port]/database", "'@', ':', '/', '?' and '#' in the user name and password"}
+		"mysql://[user[:password]@]host[:port]/database", "'@', ':', '/', '?' and '#' in the user name and password",
+		msgPlainName, msgOneValue}
+	for name, why := range refusedVars {
+		fixed = append(fixed, refusedMessage(name, why))
+	}
 	const window = 12
 	for i := 0; i+window <= len(s); i++ {
 		w := s[i : i+window]

@@ -18,7 +18,10 @@ import (
 // any password survives unescaped, but a user name with a ':' cannot.
 // Parameters are passed on as written (the driver unescapes some of them,
 // not all), except that '/' is escaped and socket=PATH is turned into the
-// address unix(PATH).
+// address unix(PATH). Those the driver does not know it sends as SET
+// name = value on every connection: the ones that would break the locks
+// (timestamp, password, autocommit, wsrep_on) are refused, and so is a
+// value that would set a second variable (see checkMySQLParam).
 func parseMySQL(s string) (DSN, error) {
 	u, err := parseURL(s, MySQL)
 	if err != nil {
@@ -73,6 +76,9 @@ func parseMySQL(s string) (DSN, error) {
 			continue
 		case "parseTime":
 			parseTime = true
+		}
+		if err := checkMySQLParam(key, v); err != nil {
+			return DSN{}, err
 		}
 		params = append(params, strings.ReplaceAll(pair, "/", "%2F"))
 	}

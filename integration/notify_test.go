@@ -3,6 +3,8 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,8 +14,8 @@ import (
 )
 
 // TestPostgresNotifiesOnlyWatchedReleases checks that a release sends a
-// NOTIFY only when a waiter watches the lock: PostgreSQL serialises the
-// commits of notifying transactions, so uncontended releases must not.
+// NOTIFY only when a waiter is in the lock's line: PostgreSQL serialises
+// the commits of notifying transactions, so uncontended releases must not.
 func TestPostgresNotifiesOnlyWatchedReleases(t *testing.T) {
 	t.Parallel()
 	tg := serverTarget(t, "postgres")
@@ -72,8 +74,8 @@ func TestPostgresNotifiesOnlyWatchedReleases(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n.Payload != "busy" {
-		t.Fatalf("first notification is for %q, want only the watched lock busy", n.Payload)
+	if !strings.HasSuffix(n.Payload, " busy") {
+		t.Fatalf("first notification is %q, want only the one for the waited-for lock busy (\"ticket busy\")", n.Payload)
 	}
 	// The waiter was woken, not left to its 8s back-off.
 	if err := <-acquired; err != nil {
@@ -84,13 +86,13 @@ func TestPostgresNotifiesOnlyWatchedReleases(t *testing.T) {
 	}
 }
 
-// waitWatched polls the PostgreSQL lock table until a waiter has marked
-// the lock name watched (its attempt found the lock held), failing the
-// test if ctx ends first.
+// waitWatched polls the PostgreSQL lock table's line until a waiter has
+// taken a place in the line of the lock name (its attempt found the lock
+// held), failing the test if ctx ends first.
 func waitWatched(ctx context.Context, t *testing.T, db *sql.DB, table, name string) {
 	t.Helper()
 	for watched := false; !watched; {
-		if err := db.QueryRowContext(ctx, `SELECT watched_until > now() FROM "`+table+`" WHERE name = $1`, name).Scan(&watched); err != nil {
+		if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM "`+table+`_queue" WHERE name = $1 AND expires_at > now())`, name).Scan(&watched); err != nil {
 			t.Fatalf("waiting for a waiter to watch %s: %v", name, err)
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -110,5 +112,81 @@ func waitListening(ctx context.Context, t *testing.T, db *sql.DB, appName, table
 			t.Fatalf("waiting for %s to LISTEN: %v", appName, err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// stillHeld is a slog handler that counts the waiter's "woken, but the
+// lock is still held" records on a channel.
+type stillHeld chan struct{}
+
+func (s stillHeld) Enabled(context.Context, slog.Level) bool { return true }
+func (s stillHeld) WithAttrs([]slog.Attr) slog.Handler       { return s }
+func (s stillHeld) WithGroup(string) slog.Handler            { return s }
+func (s stillHeld) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "distlock: woken, but the lock is still held" {
+		select {
+		case s <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// TestPostgresSpuriousNotifyCostsARead: any PostgreSQL user can NOTIFY the
+// release channel. A waiter woken while the lock is still held checks
+// with a read and sleeps on; it never rewrites the holder's row (which
+// would take its row lock and write WAL for every forged notification).
+func TestPostgresSpuriousNotifyCostsARead(t *testing.T) {
+	t.Parallel()
+	tg := serverTarget(t, "postgres")
+	cfg := distlock.Config{MaxTime: time.Minute, RetryInterval: 20 * time.Second}
+	h, mod := setup(t, tg, cfg)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	tok, err := mod.Acquire(ctx, "busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mod.Release(context.Background(), "busy", tok)
+
+	db, err := sql.Open(tg.DriverName, tg.DSN+"&application_name=spoofed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	woken := make(stillHeld, 100)
+	cfg.Table, cfg.Logger = h.table, slog.New(woken)
+	waiter, err := distlock.New(db, tg.Dialect, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Close()
+	wctx, wcancel := context.WithCancel(ctx)
+	defer wcancel()
+	go waiter.Acquire(wctx, "busy")
+	waitWatched(ctx, t, db, h.table, "busy")
+	waitListening(ctx, t, db, "spoofed", h.table)
+
+	version := func() string {
+		var xmin string
+		if err := db.QueryRowContext(ctx, `SELECT xmin::text FROM "`+h.table+`" WHERE name = 'busy'`).Scan(&xmin); err != nil {
+			t.Fatal(err)
+		}
+		return xmin
+	}
+	before := version()
+	const forged = 20
+	for range forged {
+		if _, err := db.ExecContext(ctx, `SELECT pg_notify($1, 'busy')`, h.table+"_released"); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-woken: // the waiter read, saw the lock held, and sleeps on
+		case <-time.After(5 * time.Second):
+			t.Fatal("the waiter did not check a forged notification within 5s")
+		}
+	}
+	if after := version(); after != before {
+		t.Fatalf("the holder's row was rewritten (xmin %s -> %s) by a waiter woken by forged notifications", before, after)
 	}
 }

@@ -72,6 +72,7 @@ func TestConformancePgBouncer(t *testing.T) {
 		// The suite's own SQL, not the Modules', runs in a pooler-safe
 		// mode: the test reads the table with pgx directly.
 		RawDSN: func(dsn string) string { return withParam(dsn, "default_query_exec_mode=exec") },
+		Pooled: true,
 	})
 }
 

@@ -38,7 +38,7 @@ func listenOutcome(t *testing.T, tg target, db, notifyDB *sql.DB, table, name st
 	releasedCh := make(chan struct{}, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- l.Listen(ctx, func() { close(readyCh) }, func(n string) {
+		done <- l.Listen(ctx, func() { close(readyCh) }, func(n string, _ int64) {
 			mu.Lock()
 			got = append(got, n)
 			mu.Unlock()
@@ -54,7 +54,8 @@ func listenOutcome(t *testing.T, tg target, db, notifyDB *sql.DB, table, name st
 	case <-ctx.Done():
 		t.Fatal("Listen was neither ready nor gave up within 20s")
 	}
-	if _, err := notifyDB.ExecContext(ctx, `SELECT pg_notify('`+table+`_released', '`+name+`')`); err != nil {
+	// A release's payload: the next ticket of the lock's line, and its name.
+	if _, err := notifyDB.ExecContext(ctx, `SELECT pg_notify('`+table+`_released', '1 `+name+`')`); err != nil {
 		t.Fatal(err)
 	}
 	select {

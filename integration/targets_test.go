@@ -27,13 +27,16 @@ type target struct {
 	Dialect    dialect.Dialect
 	DriverName string
 	DSN        string // what sql.Open needs
+	// Nodes are the DSNs of every node of a cluster (Galera), DSN among
+	// them; torture workers spread over them.
+	Nodes []string
 }
 
 func dialectByName(name string) dialect.Dialect {
 	switch name {
 	case "postgres":
 		return postgres.Dialect()
-	case "mysql":
+	case "mysql", "galera":
 		return mysql.Dialect()
 	default:
 		return sqlite.Dialect()

@@ -37,6 +37,8 @@ func faultsFor(tg target) []fault {
 				WHERE datname = current_database() AND query LIKE 'LISTEN%'`)})
 	case "mysql":
 		fs = append(fs, fault{name: "KILL connections", inject: killMySQLConnections})
+	case "galera":
+		fs = append(fs, galeraFaults()...)
 	}
 	if cmd := os.Getenv("DISTLOCK_TORTURE_RESTART_" + strings.ToUpper(tg.Name)); cmd != "" {
 		// The command was configured: a restart that fails, or a server

@@ -36,14 +36,23 @@ var (
 //
 //	go test -run TestTorture -v -torture.duration=5m ./integration
 func TestTorture(t *testing.T) {
-	for _, name := range []string{"sqlite", "postgres", "mysql", "pgbouncer"} {
+	for _, name := range []string{"sqlite", "postgres", "mysql", "galera", "pgbouncer"} {
 		t.Run(name, func(t *testing.T) {
-			torture(t, tortureTarget(t, name))
+			tg := sqliteTarget(t)
+			switch name {
+			case "galera":
+				tg = galeraTarget(t)
+			case "pgbouncer":
+				tg = pgbouncerTarget(t)
+			case "postgres", "mysql":
+				tg = serverTarget(t, name)
+			}
+			torture(t, tg, tortureHooks{})
 		})
 	}
 }
 
-func torture(t *testing.T, tg target) {
+func torture(t *testing.T, tg target, hooks tortureHooks) {
 	cfg := distlock.Config{MaxTime: *tortureMaxTime, RetryInterval: 10 * time.Millisecond}
 	h, mod := setup(t, tg, cfg)
 	dir := t.TempDir()
@@ -53,7 +62,11 @@ func torture(t *testing.T, tg target) {
 		t.Fatal(err)
 	}
 	defer logf.Close()
-	until := time.Now().Add(*tortureDuration)
+	duration := *tortureDuration
+	if tg.Name == "galera" {
+		duration = max(duration, galeraTortureMin) // a node's restart takes seconds
+	}
+	until := time.Now().Add(duration)
 	h.extra = []string{
 		"H_NAMES=" + strconv.Itoa(*tortureNames), "H_WORKERS=" + strconv.Itoa(*tortureWorkers),
 		"H_UNTIL=" + strconv.FormatInt(until.UnixNano(), 10), "H_LOG=" + logPath, "H_DIR=" + dir,
@@ -64,11 +77,12 @@ func torture(t *testing.T, tg target) {
 		w.start()
 	}
 
-	faults := faultsFor(tg)
+	stopWatch := hooks.startWatch(t, mod, logPath)
+	faults := hooks.editFaults(faultsFor(tg))
 	injected := map[string]int{}
 	// Faults fill the first 60% of the run, on a fixed schedule (a restart
 	// takes a while); the rest of the run shows the recovery.
-	start, window := time.Now(), *tortureDuration*6/10
+	start, window := time.Now(), duration*6/10
 	next := 0 // the kinds take turns, whatever slots a slow restart costs
 	for i := range *tortureFaults {
 		at := start.Add(window * time.Duration(i+1) / time.Duration(*tortureFaults))
@@ -89,6 +103,7 @@ func torture(t *testing.T, tg target) {
 		injected[f.name]++
 	}
 	reports := w.wait(until.Add(3 * *tortureMaxTime))
+	stopWatch()
 
 	res, err := checkTorture(logPath)
 	if err != nil {
@@ -104,7 +119,7 @@ func torture(t *testing.T, tg target) {
 		}
 	}
 	t.Logf("torture %s: %v, %d processes × %d goroutines on %d locks, MaxTime %v",
-		tg.Name, *tortureDuration, w.started, *tortureWorkers, *tortureNames, *tortureMaxTime)
+		tg.Name, duration, w.started, *tortureWorkers, *tortureNames, *tortureMaxTime)
 	t.Logf("torture %s: %d critical sections completed (%d aborted: lock lost), %d after the last fault",
 		tg.Name, res.Sections, res.Aborted, res.AfterFault)
 	t.Logf("torture %s: faults injected %v; client errors seen %v (%d Do calls reported ErrLost)",
@@ -148,7 +163,13 @@ type workerProc struct {
 }
 
 func (w *workers) start() {
-	cmd := w.h.command(w.t, "torture")
+	h := w.h
+	if nodes := h.tg.Nodes; len(nodes) > 0 { // a cluster: spread the workers over its nodes
+		w.mu.Lock()
+		h.tg.DSN = nodes[w.started%len(nodes)]
+		w.mu.Unlock()
+	}
+	cmd := h.command(w.t, "torture")
 	var out strings.Builder
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {

@@ -112,6 +112,8 @@ func TestRenameEmbeddedFiles(t *testing.T) {
 	r := strings.NewReplacer( // longest first
 		"distlock_expires_at_idx", `"jobs_lock_expires_at_idx"`,
 		"distlock_fence_floor", `"jobs_lock_fence_floor"`,
+		"distlock_queue_name_idx", `"jobs_lock_queue_name_idx"`,
+		"distlock_queue", `"jobs_lock_queue"`,
 		"distlock_meta", `"jobs_lock_meta"`,
 		"distlock", `"jobs_lock"`,
 	)
@@ -301,7 +303,7 @@ func testRenderedSQLRuns(t *testing.T, table string) {
 		case i < len(ups)-1: // checked after the last up
 			continue
 		case i == len(ups)-1:
-			want = []string{table, table + "_fence_floor", table + "_meta", "sqlite_autoindex_" + table + "_1"}
+			want = []string{table, table + "_fence_floor", table + "_meta", table + "_queue", table + "_queue_name_idx", "sqlite_autoindex_" + table + "_1"}
 			slices.Sort(want)
 		case i < len(ups)+len(downs)-1:
 			continue

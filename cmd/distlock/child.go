@@ -8,72 +8,9 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"runtime"
 	"slices"
 	"sync"
-	"syscall"
-	"time"
 )
-
-// runChild runs argv with the app's standard streams and environment
-// (plus env) until it exits, and returns its exit status: 128+N if signal
-// N killed it, as shells report it. If ctx ends first (the lock is lost),
-// it sends CMD SIGTERM, then SIGKILL after killAfter, and returns
-// context.Cause(ctx) once CMD is gone.
-func (a *app) runChild(ctx context.Context, fwd *forwarder, argv, env []string, killAfter time.Duration) (int, error) {
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = a.stdin, a.stdout, a.stderr
-	cmd.Env = append(slices.Clip(a.env), env...)
-	// A terminal's job control needs CMD in distlock's process group;
-	// elsewhere (cron, scripts) a group of its own lets signals reach the
-	// children of CMD as well.
-	group := !isTerminal(a.stdin)
-	cmd.SysProcAttr = sysProcAttr(group)
-	// If CMD exits while children of its own keep stdout open, stop
-	// waiting for them.
-	cmd.WaitDelay = time.Second
-
-	if err := fwd.begin(); err != nil {
-		return 0, err // interrupted before CMD started
-	}
-	started := make(chan error, 1)
-	done := make(chan error, 1)
-	go func() {
-		// The kernel sends the parent-death signal when the thread that
-		// started CMD exits, not the process: keep this thread, locked,
-		// until CMD has been reaped.
-		runtime.LockOSThread()
-		if err := cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		done <- cmd.Wait()
-	}()
-	if err := <-started; err != nil {
-		fwd.started(nil)
-		return 0, startError(argv[0], err)
-	}
-	p := &proc{p: cmd.Process, group: group}
-	fwd.started(p)
-	defer fwd.started(nil)
-
-	select {
-	case <-done:
-		return exitStatus(cmd.ProcessState), nil
-	case <-ctx.Done():
-	}
-	p.signal(syscall.SIGTERM)
-	t := time.NewTimer(killAfter)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		p.signal(syscall.SIGKILL)
-		<-done
-	}
-	return 0, context.Cause(ctx)
-}
 
 // startError gives a CMD that could not be started the shells' exit
 // codes: 127 if it was not found, else 126.
@@ -102,11 +39,8 @@ func exitStatus(ps *os.ProcessState) int {
 	return exitError
 }
 
-// proc is a running CMD, or its process group.
-type proc struct {
-	p     *os.Process
-	group bool
-}
+// signaller is where the forwarder sends signals once CMD runs.
+type signaller interface{ signal(os.Signal) }
 
 // forwarder relays signals: before CMD starts they cancel the wait for
 // the lock; while CMD starts they are held back; then they go to CMD.
@@ -118,7 +52,7 @@ type forwarder struct {
 	loopEnded chan struct{}
 
 	mu       sync.Mutex
-	proc     *proc       // CMD, while it runs
+	proc     signaller   // CMD (on Unix, its supervisor), while it runs
 	starting bool        // CMD is being started
 	pending  []os.Signal // received while starting
 	first    os.Signal   // the signal that ended the wait
@@ -174,7 +108,7 @@ func (f *forwarder) begin() error {
 
 // started sends CMD (nil once it has exited, or if it could not start)
 // the signals held back, and the later ones.
-func (f *forwarder) started(p *proc) {
+func (f *forwarder) started(p signaller) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.proc, f.starting = p, false

@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/distlock/distlock/distlock"
+	"github.com/distlock/distlock/dsn"
 )
 
 // globals are the flags every command takes; they may also come before
 // the command ("distlock --dsn … ls").
 type globals struct {
-	dsn     string
+	dsn     dsnValue
 	table   string
 	maxTime maxTimeValue
 	owner   string
@@ -23,11 +24,32 @@ type globals struct {
 // register adds the global flags to fs, with g's current values as
 // defaults.
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.dsn, "dsn", g.dsn, "database `DSN`: sqlite:PATH, postgres://… or mysql://…\n(default $DISTLOCK_DSN, else $DATABASE_URL, else an SQLite file in ~/.local/state/distlock)")
+	fs.Var(&g.dsn, "dsn", "database `DSN`: sqlite:PATH, postgres://… or mysql://…\nwhen not given: $DISTLOCK_DSN, else $DATABASE_URL, else an SQLite file in ~/.local/state/distlock")
 	fs.StringVar(&g.table, "table", g.table, "lock `TABLE` (default distlock)")
 	fs.Var(&g.maxTime, "maxtime", "lifetime of an acquisition without extend: `DURATION` such as 90s, \"30 seconds\", 2h, 1d (default 1m)")
 	fs.StringVar(&g.owner, "owner", g.owner, "holder `LABEL` shown by ls (default HOST:PID)")
 	fs.BoolVar(&g.verbose, "v", g.verbose, "log what happens to stderr")
+}
+
+// dsnValue is --dsn. Its String, which the usage shows as the default
+// of a --dsn given before the command, never holds the password: it is
+// the DSN redacted, or nothing if the DSN does not parse.
+type dsnValue string
+
+func (v *dsnValue) String() string {
+	if v == nil || *v == "" {
+		return ""
+	}
+	d, err := dsn.Parse(string(*v))
+	if err != nil {
+		return ""
+	}
+	return d.Redacted()
+}
+
+func (v *dsnValue) Set(s string) error {
+	*v = dsnValue(s)
+	return nil
 }
 
 // maxTimeValue is a flag parsed by distlock.ParseMaxTime.

@@ -17,6 +17,13 @@ import (
 	"os"
 )
 
+// supervisorArg, as the first argument, makes distlock the supervisor
+// of a "distlock run" (see supervise.go).
+const supervisorArg = "__supervise"
+
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == supervisorArg {
+		os.Exit(supervise(os.Args[2:]))
+	}
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
 }

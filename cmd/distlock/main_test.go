@@ -22,7 +22,13 @@ var bin string
 
 // TestMain builds the command once, for the tests that run it as a real
 // process.
-func TestMain(m *testing.M) { clitest.Main(m, "distlock", &bin) }
+// In-process runs of "run" start the test binary as their supervisor.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == supervisorArg {
+		os.Exit(supervise(os.Args[2:]))
+	}
+	clitest.Main(m, "distlock", &bin)
+}
 
 // backend is a database the tests run the command against, with a lock
 // table of the test's own.

@@ -21,7 +21,7 @@ func (a *app) open(ctx context.Context, cl *cmdline, cfg distlock.Config) (*dsn.
 			return nil, usagef(cl.cmd.name, "%s", err)
 		}
 	}
-	s, err := dsn.Lookup(cl.g.dsn, a.getenv)
+	s, err := dsn.Lookup(string(cl.g.dsn), a.getenv)
 	if err != nil {
 		return nil, err
 	}

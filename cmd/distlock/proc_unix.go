@@ -14,19 +14,18 @@ var (
 	forwardedSignals = append(interruptSignals[:len(interruptSignals):len(interruptSignals)], syscall.SIGUSR1, syscall.SIGUSR2)
 )
 
-// signal sends s to CMD, or to its whole process group.
-func (p *proc) signal(s os.Signal) {
-	if sig, ok := s.(syscall.Signal); ok && p.group {
-		_ = syscall.Kill(-p.p.Pid, sig) // fails only once the group is gone
-		return
-	}
-	_ = p.p.Signal(s)
-}
-
 // signalled returns the signal that killed a process.
 func signalled(ps *os.ProcessState) (int, bool) {
 	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return int(ws.Signal()), true
 	}
 	return 0, false
+}
+
+// selfExe is the path that runs this program again, for the supervisor.
+func selfExe() (string, error) {
+	if _, err := os.Stat("/proc/self/exe"); err == nil {
+		return "/proc/self/exe", nil // works even if the file was replaced since
+	}
+	return os.Executable()
 }

@@ -25,14 +25,28 @@ of --maxtime), releases it when CMD exits, and exits with CMD's status.
   distlock run nightly-report -- ./report.sh
   distlock run --wait 0 cleanup -- /usr/local/bin/cleanup.sh   # skip if running
 
+The lock covers CMD's whole process tree: everything CMD starts, even a
+daemon that double-forks and calls setsid. When CMD exits, what it left running
+gets SIGTERM, then SIGKILL after --kill-after, and the lock is released once
+all of it is gone: a job whose background work must finish under the lock
+waits for it ("wait" in sh); a service that must outlive the job is started by
+a service manager, not by CMD.
+
 If the lock is lost while CMD runs (it could not be extended before it
-expired, e.g. because the database was unreachable), CMD gets SIGTERM, then
-SIGKILL after --kill-after, and distlock exits 5. SIGINT, SIGTERM, SIGHUP,
-SIGQUIT, SIGUSR1 and SIGUSR2 are passed on to CMD; SIGINT, SIGTERM, SIGHUP
-and SIGQUIT received while waiting for the lock end the wait. Unless stdin is a
-terminal, CMD runs in a process group of its own, and signals go to the whole
-group, so that the children of a shell script stop too. If distlock itself is
-killed, CMD is killed as well (Linux), since the lock will expire under it.
+expired, e.g. because the database was unreachable), the whole tree gets
+SIGTERM, then SIGKILL after --kill-after, and distlock exits 5. If distlock
+itself is killed, even by SIGKILL, a small supervisor process it started kills
+the whole tree with SIGKILL at once, well before the lock can expire.
+
+SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are passed on to CMD;
+SIGINT, SIGTERM, SIGHUP and SIGQUIT received while waiting for the lock end
+the wait. Unless stdin is a terminal, CMD runs in a process group of its own,
+and signals go to the whole group, so that the children of a shell script stop
+too; once CMD has exited, they go to everything it left running.
+
+The tree is tracked on Linux (the supervisor is a child subreaper). On other
+Unix systems it is CMD's process group: what leaves it (setsid) escapes, and
+so does what CMD starts when stdin is a terminal. On Windows it is CMD alone.
 
 CMD finds the lock's name and fencing token in $DISTLOCK_NAME and
 $DISTLOCK_FENCE (the fence grows with every new acquisition; hand it to
@@ -47,7 +61,7 @@ func cmdRun(ctx context.Context, a *app, cl *cmdline, args []string) error {
 	wait := waitValue(forever)
 	fs := cl.flags()
 	fs.Var(&wait, "wait", "how long to wait for the lock: a `DURATION`, 0 to try once, or forever")
-	killAfter := fs.Duration("kill-after", 10*time.Second, "if the lock is lost, SIGKILL CMD `DURATION` after SIGTERM")
+	killAfter := fs.Duration("kill-after", 10*time.Second, "SIGKILL CMD's tree `DURATION` after SIGTERM (the lock was lost, or CMD exited leaving processes)")
 	name, argv, err := a.parseRun(cl, args)
 	if err != nil {
 		return err

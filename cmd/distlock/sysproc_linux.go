@@ -2,9 +2,9 @@ package main
 
 import "syscall"
 
-// sysProcAttr starts CMD in a process group of its own if group is set,
-// and has the kernel kill it if distlock dies (its lock would expire under
-// it and another holder could start).
-func sysProcAttr(group bool) *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: group, Pdeathsig: syscall.SIGKILL}
+// sysProcAttr puts CMD in the process group pgid (0: a group of its own),
+// and has the kernel kill it if its supervisor dies without cleaning up
+// (SIGKILL).
+func sysProcAttr(pgid int) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pgid: pgid, Pdeathsig: syscall.SIGKILL}
 }

@@ -4,7 +4,7 @@ package main
 
 import "syscall"
 
-// sysProcAttr starts CMD in a process group of its own if group is set.
-func sysProcAttr(group bool) *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Setpgid: group}
+// sysProcAttr puts CMD in the process group pgid (0: a group of its own).
+func sysProcAttr(pgid int) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pgid: pgid}
 }

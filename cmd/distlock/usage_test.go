@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -192,4 +193,42 @@ func mustParse(t *testing.T, s string) *dsn.DSN {
 		t.Fatal(err)
 	}
 	return &d
+}
+
+// TestHelpHidesPassword runs the binary's --help with a DSN holding a
+// password, given before the command (which makes it the default the
+// command's usage shows) or in the environment: the password never shows.
+func TestHelpHidesPassword(t *testing.T) {
+	t.Parallel()
+	const pw = "s3cretpw"
+	valid := "postgres://u:" + pw + "@db.example:5432/app?password=" + pw
+	invalid := "postgres://u:" + pw + "@db.example:notaport/app"
+	for _, tc := range []struct {
+		env  []string
+		args []string
+		want string // the redacted DSN, when the usage shows it
+	}{
+		{nil, []string{"--dsn", valid, "--help"}, ""},
+		{nil, []string{"--dsn", valid, "run", "--help"}, "postgres://u:xxxxx@db.example:5432/app?password=xxxxx"},
+		{nil, []string{"--dsn", valid, "help", "acquire"}, "postgres://u:xxxxx@db.example:5432/app?password=xxxxx"},
+		{nil, []string{"--dsn", valid, "ls", "-h"}, "postgres://u:xxxxx@db.example:5432/app?password=xxxxx"},
+		{nil, []string{"--dsn", invalid, "release", "--help"}, ""},
+		{nil, []string{"--dsn", "mysql://root:" + pw + "@h:3306/db", "vacuum", "--help"}, "mysql://root:xxxxx@h:3306/db"},
+		{[]string{"DISTLOCK_DSN=" + valid}, []string{"run", "--help"}, ""},
+		{[]string{"DATABASE_URL=" + valid}, []string{"--help"}, ""},
+	} {
+		c := exec.Command(bin, tc.args...)
+		c.Env = append([]string{"PATH=" + os.Getenv("PATH"), "GORACE=atexit_sleep_ms=0", "HOME=" + t.TempDir()}, tc.env...)
+		out, err := c.CombinedOutput()
+		if err != nil || !strings.HasPrefix(string(out), "Usage: distlock") {
+			t.Errorf("%q %q: %v, output %q", tc.env, tc.args, err, out)
+			continue
+		}
+		if strings.Contains(string(out), pw) {
+			t.Errorf("%q %q: the usage shows the password:\n%s", tc.env, tc.args, out)
+		}
+		if tc.want != "" && !strings.Contains(string(out), tc.want) {
+			t.Errorf("%q %q: the usage does not show the DSN given, redacted, %q:\n%s", tc.env, tc.args, tc.want, out)
+		}
+	}
 }

@@ -59,7 +59,7 @@ func testTokensNeverLogged(t *testing.T, h Harness) {
 	tokens = append(tokens, tok2)
 	note(b.mod.Release(b.ctx, name, tok2))  // a token of another lock
 	note(other.Extend(b.ctx, second, tok2)) // fine
-	ctx, cancel := context.WithTimeout(b.ctx, 100*time.Millisecond)
+	ctx, cancel := context.WithTimeout(b.ctx, 500*time.Millisecond)
 	_, err = other.Acquire(ctx, name) // waits, logs, gives up
 	cancel()
 	note(err)

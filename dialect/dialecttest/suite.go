@@ -44,6 +44,11 @@ type Harness struct {
 	// default_query_exec_mode=exec for the suite's own queries, which
 	// the Modules must do without.
 	RawDSN func(dsn string) string
+	// Pooled says that DSN goes through a pooler in transaction mode
+	// (PgBouncer): there a dialect may switch, once, to statements that
+	// survive the pooler after one fails, and resend that one, so
+	// counting allows one statement more, once.
+	Pooled bool
 }
 
 // Run runs the whole suite as parallel subtests of t.
@@ -70,6 +75,17 @@ func Run(t *testing.T, h Harness) {
 		{"DoLost", testDoLost},
 		{"DoLostBeforeExpiry", testDoLostBeforeExpiry},
 		{"DoReturnsFnError", testDoReturnsFnError},
+		{"DoPanics", testDoPanics},
+		{"DoReleaseRetried", testDoReleaseRetried},
+		{"LostOutcomeGivenBack", testLostOutcomeGivenBack},
+		{"WaitEndsWithLastError", testWaitEndsWithLastError},
+		{"BackOffThroughOutage", testBackOffThroughOutage},
+		{"LineIsFIFO", testLineIsFIFO},
+		{"ReleaseWakesOne", testReleaseWakesOne},
+		{"DeadHeadLapses", testDeadHeadLapses},
+		{"GiveUpLeavesLine", testGiveUpLeavesLine},
+		{"NoJumpingTheLine", testNoJumpingTheLine},
+		{"ReentryIgnoresLine", testReentryIgnoresLine},
 		{"BadNames", testBadNames},
 		{"NamesStoredLiterally", testNamesStoredLiterally},
 		{"BadTokens", testBadTokens},

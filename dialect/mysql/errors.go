@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strings"
 
 	"github.com/go-sql-driver/mysql"
 
@@ -32,7 +33,37 @@ const (
 	erServerShutdown   = 1053
 	erConCount         = 1040 // too many connections
 	erNoSuchTable      = 1146
+	// Galera (MariaDB Galera Cluster, Percona XtraDB Cluster).
+	erUnknownCom     = 1047 // "WSREP has not yet prepared node for application use"
+	erErrorDuringCom = 1180 // "… (provider status: Not connected to Primary Component)"
 )
+
+// unavailable reports whether a MySQL error says that a Galera node
+// cannot serve statements now and did not run this one. A node that is
+// joining, donating or outside the primary component (its peers are
+// unreachable, or it has not rejoined yet) refuses every statement with
+// 1047; a statement whose commit could not be replicated because the node
+// just lost the primary component fails with 1180 and is rolled back.
+// Both pass once the node is back in the primary component, or on another
+// node. The messages are fixed English text in the server (not
+// translated by lc_messages), and are checked because both numbers have
+// other uses: 1047 is also "unknown command" from any server, and 1180 an
+// error at commit, such as a transaction too large to replicate, which
+// retrying cannot fix.
+//
+// A certification failure (a conflicting write committed first on another
+// node) is 1213, a deadlock, which is KindRetry already: the transaction
+// was rolled back. So is 1205 for a causal read (wsrep_sync_wait) that
+// timed out: the statement did not run.
+func unavailable(e *mysql.MySQLError) bool {
+	switch e.Number {
+	case erUnknownCom:
+		return strings.Contains(e.Message, "WSREP")
+	case erErrorDuringCom:
+		return strings.Contains(e.Message, "Not connected to Primary Component")
+	}
+	return false
+}
 
 func kindOf(err error) dialect.Kind {
 	var myErr *mysql.MySQLError
@@ -46,6 +77,9 @@ func kindOf(err error) dialect.Kind {
 			return dialect.KindConn
 		case erNoSuchTable:
 			return dialect.KindNoTable
+		}
+		if unavailable(myErr) {
+			return dialect.KindUnavailable
 		}
 		return dialect.KindOther
 	}

@@ -26,6 +26,15 @@ func TestClassify(t *testing.T) {
 		{&mysql.MySQLError{Number: 1053}, dialect.KindConn},
 		{&mysql.MySQLError{Number: 1146}, dialect.KindNoTable},
 		{fmt.Errorf("wrapped: %w", &mysql.MySQLError{Number: 1213}), dialect.KindRetry},
+		// Galera: a certification failure is a deadlock; a node that is
+		// not ready, or outside the primary component, ran nothing.
+		{&mysql.MySQLError{Number: 1213, Message: "Deadlock found when trying to get lock; try restarting transaction"}, dialect.KindRetry},
+		{&mysql.MySQLError{Number: 1047, Message: "WSREP has not yet prepared node for application use"}, dialect.KindUnavailable},
+		{fmt.Errorf("wrapped: %w", &mysql.MySQLError{Number: 1047, Message: "WSREP has not yet prepared node for application use"}), dialect.KindUnavailable},
+		{&mysql.MySQLError{Number: 1180, Message: "Error while appending streaming replication fragment(provider status: Not connected to Primary Component)"}, dialect.KindUnavailable},
+		{&mysql.MySQLError{Number: 1180, Message: "Got error 90 \"Message too long\" during COMMIT"}, dialect.KindOther},
+		{&mysql.MySQLError{Number: 1180, Message: "Error while appending streaming replication fragment(provider status: Transaction size exceeded)"}, dialect.KindOther},
+		{&mysql.MySQLError{Number: 1047, Message: "Unknown command"}, dialect.KindOther},
 		{mysql.ErrInvalidConn, dialect.KindConn},
 		{driver.ErrBadConn, dialect.KindConn},
 		{io.EOF, dialect.KindConn},

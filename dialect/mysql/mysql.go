@@ -14,6 +14,27 @@
 // what both MySQL 8 and MariaDB accept, and its assignments give the same
 // result whether the server evaluates them left to right (MySQL, MariaDB's
 // default) or simultaneously (MariaDB's SIMULTANEOUS_ASSIGNMENT).
+//
+// The first statement of a Store probes the server, once: it refuses a
+// session whose clock is fixed (@@timestamp set, e.g. by a DSN parameter
+// timestamp=…, which go-sql-driver sends as SET on every connection) with
+// ErrSessionClock, and looks for MariaDB Galera Cluster. On MySQL and
+// plain MariaDB the statements are the ones described above, unchanged.
+//
+// MariaDB Galera Cluster: connect each client to any node. A node applies
+// the others' commits a little after they return, so acquire, extend,
+// release, inspect and list ask for a causal read (SET STATEMENT
+// wsrep_sync_wait = 7 FOR …, still one statement and one round trip): a
+// token handed to a client of another node extends and releases at once,
+// and a lock released elsewhere is free at once (see galera.go for why
+// each statement needs it, and why vacuum does not). Exclusion across
+// nodes rests on Galera's certification: of two acquisitions through two
+// nodes, one commits and the other fails with 1213 (a deadlock), which is
+// retried. A node that is not ready or not in the primary component
+// answers 1047 or 1180: KindUnavailable, waited through. Migrate may run
+// through several nodes at once. Percona XtraDB Cluster has no SET
+// STATEMENT: give it wsrep_sync_wait=7 in the DSN (or the server's
+// configuration) to get the same causal reads.
 package mysql
 
 import (
@@ -39,14 +60,17 @@ func (mysqlDialect) Bind(db *sql.DB, table string) (dialect.Store, error) {
 	if err := dialect.ValidTable(table); err != nil {
 		return nil, err
 	}
-	return &store{db: db, table: table, sql: newStatements(table), stmts: dialect.NewStmts(db)}, nil
+	plain := newStatements(table)
+	return &store{db: db, table: table, sql: plain, galera: galeraStatements(plain), stmts: dialect.NewStmts(db)}, nil
 }
 
 type store struct {
-	db    *sql.DB
-	table string
-	sql   statements
-	stmts *dialect.Stmts // see dialect.Stmts: one round trip per statement
+	db     *sql.DB
+	table  string
+	sql    statements
+	galera statements     // sql with causal reads, for Galera (see galera.go)
+	probe  prober         // which of the two this server needs
+	stmts  *dialect.Stmts // see dialect.Stmts: one round trip per statement
 }
 
 // Close closes the prepared statements.

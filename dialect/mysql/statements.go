@@ -28,11 +28,19 @@ const (
 type statements struct {
 	acquire, extend, release, inspect, list           string
 	vacuumScan, vacuumLock, vacuumDelete, vacuumFloor string
+	queue                                             queueStatements
 }
+
+// holdsBase separates the holds from the ticket in the LAST_INSERT_ID of
+// a release: a lock is re-entered fewer than 2^20 times.
+const holdsBase = "1048576"
 
 func newStatements(table string) statements {
 	row := strings.ReplaceAll(rowColumns, "{NOW}", now)
-	r := strings.NewReplacer("{TABLE_meta}", "`"+table+"_meta`", "{TABLE}", "`"+table+"`", "{NOW}", now, "{ROW}", row)
+	names := []string{"{TABLE_meta}", "`" + table + "_meta`", "{TABLE_queue}", "`" + table + "_queue`",
+		"{TABLE}", "`" + table + "`", "{NOW}", now, "{ROW}", row}
+	inner := strings.NewReplacer(names...)
+	r := strings.NewReplacer(append(names, "{AHEAD}", inner.Replace(ahead), "{WAITERS}", inner.Replace(waiters))...)
 	return statements{
 		// One statement. Parameters: name, new hash, owner, ttl µs for the
 		// insert; then held hash, held hash, owner, new hash, held hash,
@@ -42,30 +50,47 @@ func newStatements(table string) statements {
 		// left-to-right and simultaneous evaluation agree. A new row's
 		// fence starts above every fence ever vacuumed; the shared lock on
 		// the meta row orders the insert after any vacuum deleting the name.
+		//
+		// While the lock's line is live, a free lock goes only to its head:
+		// the proposed row's holds says whether a live place comes before
+		// the caller's (0 when one does; the caller's ticket, 0 for none,
+		// is the fifth parameter), read back as VALUES(holds) by the
+		// update, and a new row proposed then is inserted free and
+		// reported held. Re-entry needs a live row.
 		acquire: r.Replace("INSERT INTO {TABLE} (name, token_hash, owner, holds, fence, acquired_at, expires_at)\n" +
-			"VALUES (?, ?, ?, 1,\n" +
-			"    LAST_INSERT_ID(4 * ((SELECT fence_floor FROM {TABLE_meta} WHERE id = 1 LOCK IN SHARE MODE) + 1)) DIV 4,\n" +
-			"    {NOW}, {NOW} + INTERVAL ? MICROSECOND)\n" +
+			"SELECT ?, ?, ?, IF(line.ahead, 0, 1),\n" +
+			"    IF(line.ahead, LAST_INSERT_ID(2 + 0 * m.fence_floor) * 0 + m.fence_floor,\n" +
+			"       LAST_INSERT_ID(4 * (m.fence_floor + 1)) DIV 4),\n" +
+			"    {NOW}, IF(line.ahead, {NOW}, {NOW} + INTERVAL ? MICROSECOND)\n" +
+			"FROM {TABLE_meta} AS m, (SELECT {AHEAD} AS ahead) AS line\n" +
+			"WHERE m.id = 1 LOCK IN SHARE MODE\n" +
 			"ON DUPLICATE KEY UPDATE\n" +
-			"    holds = CASE WHEN expires_at <= {NOW} THEN 1 WHEN token_hash = ? THEN holds + 1 ELSE holds END,\n" +
+			"    holds = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN 1\n" +
+			"        WHEN expires_at > {NOW} AND token_hash = ? THEN holds + 1 ELSE holds END,\n" +
 			"    fence = CASE\n" +
-			"        WHEN expires_at <= {NOW} THEN LAST_INSERT_ID(4 * (fence + 1)) DIV 4\n" +
-			"        WHEN token_hash = ? THEN LAST_INSERT_ID(4 * fence + 1) DIV 4\n" +
-			"        ELSE fence + 0 * LAST_INSERT_ID(4 * TIMESTAMPDIFF(MICROSECOND, {NOW}, expires_at) + 2) END,\n" +
-			"    acquired_at = CASE WHEN expires_at <= {NOW} THEN {NOW} ELSE acquired_at END,\n" +
-			"    owner = CASE WHEN expires_at <= {NOW} THEN ? ELSE owner END,\n" +
-			"    token_hash = CASE WHEN expires_at <= {NOW} THEN ? ELSE token_hash END,\n" +
-			"    expires_at = CASE WHEN expires_at <= {NOW} OR token_hash = ? THEN {NOW} + INTERVAL ? MICROSECOND ELSE expires_at END"),
+			"        WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN LAST_INSERT_ID(4 * (fence + 1)) DIV 4\n" +
+			"        WHEN expires_at > {NOW} AND token_hash = ? THEN LAST_INSERT_ID(4 * fence + 1) DIV 4\n" +
+			"        ELSE fence + 0 * LAST_INSERT_ID(4 * GREATEST(TIMESTAMPDIFF(MICROSECOND, {NOW}, expires_at), 0) + 2) END,\n" +
+			"    acquired_at = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN {NOW} ELSE acquired_at END,\n" +
+			"    owner = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN ? ELSE owner END,\n" +
+			"    token_hash = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN ? ELSE token_hash END,\n" +
+			"    expires_at = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1\n" +
+			"        OR expires_at > {NOW} AND token_hash = ? THEN {NOW} + INTERVAL ? MICROSECOND ELSE expires_at END"),
 		extend: r.Replace("UPDATE {TABLE} SET expires_at = {NOW} + INTERVAL ? MICROSECOND, fence = LAST_INSERT_ID(fence)\n" +
 			"WHERE name = ? AND token_hash = ? AND expires_at > {NOW}"),
-		// LAST_INSERT_ID is the holds before the release (≥ 1), or 0 when
-		// no live row matched.
+		// LAST_INSERT_ID is the holds before the release (≥ 1, below
+		// holdsBase), plus holdsBase times the ticket of the live head of
+		// the lock's line when the last hold goes, or 0 when no live row
+		// matched. Parameters: name, name, token hash.
 		release: r.Replace("UPDATE {TABLE} SET\n" +
 			"    expires_at = CASE WHEN holds <= 1 THEN {NOW} ELSE expires_at END,\n" +
-			"    holds = LAST_INSERT_ID(holds) - 1\n" +
+			"    holds = LAST_INSERT_ID(holds + " + holdsBase + " * IF(holds <= 1, coalesce((SELECT q.ticket FROM {TABLE_queue} AS q\n" +
+			"        WHERE q.name = ? AND q.expires_at > {NOW} ORDER BY q.ticket LIMIT 1), 0), 0)) MOD " + holdsBase + " - 1\n" +
 			"WHERE name = ? AND token_hash = ? AND expires_at > {NOW}"),
-		inspect: r.Replace("SELECT {ROW} FROM {TABLE} WHERE name = ? AND expires_at > {NOW}"),
-		list:    r.Replace("SELECT {ROW} FROM {TABLE} WHERE expires_at > {NOW} ORDER BY name"),
+		inspect: r.Replace("SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE name = ? AND expires_at > {NOW}"),
+		list:    r.Replace("SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE expires_at > {NOW} ORDER BY name"),
+
+		queue: newQueueStatements(r),
 
 		// Vacuum, in one short transaction: read the next batch of names
 		// after the last one looked at, without locking; lock those of

@@ -15,9 +15,13 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	if req.HeldHash != nil {
 		held = req.HeldHash
 	}
+	q, err := s.statements(ctx)
+	if err != nil {
+		return dialect.AcquireResult{}, err
+	}
 	ttl := req.TTL.Microseconds()
-	res, err := s.exec(ctx, s.sql.acquire,
-		req.Name, req.NewHash, req.Owner, ttl,
+	res, err := s.exec(ctx, q.acquire,
+		req.Name, req.NewHash, req.Owner, ttl, req.Name, req.Ticket, req.Ticket,
 		held, held, req.Owner, req.NewHash, held, ttl)
 	if err != nil {
 		return dialect.AcquireResult{}, err
@@ -30,6 +34,11 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	switch value := id / 4; id % 4 {
 	case kindNew:
 		out.Acquired, out.Row.Fence, out.Row.Holds = true, value, 1
+		if req.Ticket != 0 { // taken from a place in line: leave the line
+			if _, err := s.exec(ctx, s.sql.queue.dequeue, req.Ticket, req.Name); err != nil {
+				return dialect.AcquireResult{}, err
+			}
+		}
 	case kindReentered:
 		out.Acquired, out.Reentered, out.Row.Fence = true, true, value
 	case kindHeld:
@@ -41,7 +50,11 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 }
 
 func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (dialect.Row, bool, error) {
-	res, err := s.exec(ctx, s.sql.extend, ttl.Microseconds(), name, tokenHash)
+	q, err := s.statements(ctx)
+	if err != nil {
+		return dialect.Row{}, false, err
+	}
+	res, err := s.exec(ctx, q.extend, ttl.Microseconds(), name, tokenHash)
 	if err != nil {
 		return dialect.Row{}, false, err
 	}
@@ -52,40 +65,56 @@ func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl t
 	return dialect.Row{Name: name, Fence: fence}, true, nil
 }
 
-func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, bool, error) {
-	res, err := s.exec(ctx, s.sql.release, name, tokenHash)
+func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, int64, bool, error) {
+	q, err := s.statements(ctx)
 	if err != nil {
-		return 0, false, err
+		return 0, 0, false, err
 	}
-	before, err := res.LastInsertId() // holds before (≥ 1), or 0 if no live row matched
-	if err != nil || before == 0 {
-		return 0, false, classify(err)
+	res, err := s.exec(ctx, q.release, name, name, tokenHash)
+	if err != nil {
+		return 0, 0, false, err
 	}
-	return int(before - 1), true, nil
+	id, err := res.LastInsertId() // see statements.release
+	if err != nil || id == 0 {
+		return 0, 0, false, classify(err)
+	}
+	const base = 1 << 20
+	return int(id%base - 1), id / base, true, nil
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {
-	row, err := s.stmts.QueryRow(ctx, s.sql.inspect, name)
+	q, err := s.statements(ctx)
+	if err != nil {
+		return dialect.Row{}, false, err
+	}
+	row, err := s.stmts.QueryRow(ctx, q.inspect, name)
 	if err != nil {
 		return dialect.Row{}, false, classify(err)
 	}
 	var r dialect.Row
-	ok, err := dialect.ScanOne(row, func(sc dialect.Scanner) error { return scanRow(sc, &r) })
+	ok, err := dialect.ScanOne(row, func(sc dialect.Scanner) error { return scanRow(sc, &r, &r.Waiters) })
 	return r, ok, classify(err)
 }
 
 func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
-	rows, err := s.query(ctx, s.sql.list)
+	q, err := s.statements(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out, err := dialect.ScanAll(rows, scanRow)
+	rows, err := s.query(ctx, q.list)
+	if err != nil {
+		return nil, err
+	}
+	out, err := dialect.ScanAll(rows, func(sc dialect.Scanner, r *dialect.Row) error { return scanRow(sc, r, &r.Waiters) })
 	return out, classify(err)
 }
 
 // VacuumBatch deletes one batch in a short transaction (see
 // statements.vacuumScan).
 func (s *store) VacuumBatch(ctx context.Context, after string, limit int) (removed int64, next string, err error) {
+	if _, err := s.statements(ctx); err != nil { // the session's clock decides what is expired
+		return 0, "", err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, "", classify(err)
@@ -164,11 +193,11 @@ func eachRow(rows *sql.Rows, err error) func(f func(dialect.Scanner) error) erro
 	}
 }
 
-// scanRow reads rowColumns.
-func scanRow(sc dialect.Scanner, r *dialect.Row) error {
+// scanRow reads rowColumns, then any trailing columns into more.
+func scanRow(sc dialect.Scanner, r *dialect.Row, more ...any) error {
 	var name []byte
 	var acquired, expires, remaining int64
-	if err := sc.Scan(&name, &r.Owner, &r.Holds, &r.Fence, &acquired, &expires, &remaining); err != nil {
+	if err := sc.Scan(append([]any{&name, &r.Owner, &r.Holds, &r.Fence, &acquired, &expires, &remaining}, more...)...); err != nil {
 		return err
 	}
 	r.Name = string(name)

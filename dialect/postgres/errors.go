@@ -55,13 +55,23 @@ func kindOf(err error) dialect.Kind {
 			// goes on: no connection failure, and nothing says that
 			// retrying helps.
 			return dialect.KindOther
+		case pgErr.Code == "25006", // read_only_sql_transaction: a standby or a demoted primary
+			pgErr.Code == "57P03": // cannot_connect_now: starting up, shutting down, in recovery
+			// Refused before the statement ran.
+			return dialect.KindUnavailable
 		case strings.HasPrefix(pgErr.Code, "08"), // connection_exception
+			// The server ended the session, perhaps mid-statement or
+			// after a commit whose reply was lost: outcome unknown.
 			pgErr.Code == "57P01", // admin_shutdown
-			pgErr.Code == "57P02", // crash_shutdown
-			pgErr.Code == "57P03": // cannot_connect_now
+			pgErr.Code == "57P02": // crash_shutdown
 			return dialect.KindConn
 		}
 		return dialect.KindOther
+	}
+	if errors.Is(err, pgconn.ErrReadOnlyConnection) || errors.Is(err, pgconn.ErrStandbyConnection) {
+		// target_session_attrs found no host that takes writes (the
+		// primary is down, the standby not yet promoted): nothing was sent.
+		return dialect.KindUnavailable
 	}
 	var netErr net.Error
 	switch {

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -30,8 +32,10 @@ var errNotSession = errors.New("postgres: a NOTIFY did not reach the LISTEN conn
 
 // Listen implements dialect.Listener: it opens a connection of its own
 // (with the settings of the caller's pool), checks that notifications
-// reach it, LISTENs on the table's channel, and reports every released
-// name until ctx ends or the connection fails.
+// reach it, LISTENs on the table's channel, and reports every release
+// that names the head of a line ("ticket name") until ctx ends or the
+// connection fails. Payloads of another form (anyone may NOTIFY) are
+// ignored.
 //
 // Through a pooler in transaction mode a LISTEN "succeeds" on some server
 // connection that then goes back to the pool, and nothing is ever
@@ -47,7 +51,7 @@ var errNotSession = errors.New("postgres: a NOTIFY did not reach the LISTEN conn
 // own, has arrived within probeTimeout. When either check fails, or once
 // the Store has met a pooler (see pooler.go), Listen returns an error
 // wrapping dialect.ErrListenUnsupported and the waiters poll.
-func (s *store) Listen(ctx context.Context, ready func(), released func(name string)) error {
+func (s *store) Listen(ctx context.Context, ready func(), released func(name string, next int64)) error {
 	if s.pooled.Load() {
 		return fmt.Errorf("%w: %w", dialect.ErrListenUnsupported, errPooled)
 	}
@@ -86,8 +90,12 @@ func (s *store) Listen(ctx context.Context, ready func(), released func(name str
 		if err != nil {
 			return classify(err)
 		}
-		if n != nil { // nil after other asynchronous messages (notices)
-			released(n.Payload)
+		if n == nil { // after other asynchronous messages (notices)
+			continue
+		}
+		ticket, name, ok := strings.Cut(n.Payload, " ")
+		if next, err := strconv.ParseInt(ticket, 10, 64); ok && err == nil && next > 0 {
+			released(name, next)
 		}
 	}
 }

@@ -99,3 +99,13 @@ func (s *store) query(ctx context.Context, query string, a ...any) (*sql.Rows, e
 	}
 	return rows, classify(err)
 }
+
+// exec runs a statement that returns no rows, like queryRow.
+func (s *store) exec(ctx context.Context, query string, a ...any) (sql.Result, error) {
+	pooled := s.pooled.Load()
+	res, err := s.db.ExecContext(ctx, query, args(pooled, a...)...)
+	if err != nil && !pooled && s.usePooler(err) {
+		res, err = s.db.ExecContext(ctx, query, args(true, a...)...)
+	}
+	return res, classify(err)
+}

@@ -13,23 +13,44 @@ const rowColumns = "name, owner, holds, fence, acquired_at, expires_at, " + rema
 // expires_at > now(); release sets expires_at to now(), so free rows and
 // expired rows are the same thing.
 type statements struct {
-	acquire, extend, release, inspect, list, vacuumLock, vacuum string
+	acquire, acquireQueued, extend, release, inspect, list, vacuumLock, vacuum string
+	queue                                                                      queueStatements
 }
 
+// acquire is the statement behind Store.Acquire (see newStatements).
+const acquire = `INSERT INTO {TABLE} AS t (name, token_hash, owner, holds, fence, acquired_at, expires_at)
+SELECT $1, $2, $4, CASE WHEN ahead THEN 0 ELSE 1 END, nextval('{TABLE_fence_seq}'), now(),
+       CASE WHEN ahead THEN now() ELSE now() + {TTL} END
+FROM (SELECT {AHEAD} AS ahead) AS line
+ON CONFLICT (name) DO UPDATE SET
+    token_hash  = CASE WHEN t.expires_at <= now() AND excluded.holds = 1 THEN excluded.token_hash ELSE t.token_hash END,
+    owner       = CASE WHEN t.expires_at <= now() AND excluded.holds = 1 THEN excluded.owner ELSE t.owner END,
+    holds       = CASE WHEN t.expires_at <= now() AND excluded.holds = 1 THEN 1
+                       WHEN t.expires_at > now() AND t.token_hash = $3 THEN t.holds + 1 ELSE t.holds END,
+    fence       = CASE WHEN t.expires_at <= now() AND excluded.holds = 1 THEN nextval('{TABLE_fence_seq}') ELSE t.fence END,
+    acquired_at = CASE WHEN t.expires_at <= now() AND excluded.holds = 1 THEN now() ELSE t.acquired_at END,
+    expires_at  = CASE WHEN t.expires_at <= now() AND excluded.holds = 1
+                         OR t.expires_at > now() AND t.token_hash = $3 THEN now() + {TTL} ELSE t.expires_at END
+RETURNING coalesce(t.expires_at > now() AND (t.token_hash = $2 OR t.token_hash = $3::bytea), false) AS acquired,
+    holds, fence, owner, {REMAINING}`
+
 func newStatements(table string) statements {
-	r := strings.NewReplacer(
-		"{TABLE_fence_seq}", `"`+table+`_fence_seq"`,
-		"{TABLE_released}", "'"+table+"_released'",
-		"{TABLE}", `"`+table+`"`,
+	names := []string{
+		"{TABLE_fence_seq}", `"` + table + `_fence_seq"`,
+		"{TABLE_ticket_seq}", `"` + table + `_ticket_seq"`,
+		"{TABLE_queue}", `"` + table + `_queue"`,
+		"{TABLE_released}", "'" + table + "_released'",
+		"{TABLE}", `"` + table + `"`,
 		"{ROW}", rowColumns,
 		"{REMAINING}", remaining,
 		"{TTL}", "($5::bigint * interval '1 microsecond')",
-		"{WATCH}", "($6::bigint * interval '1 microsecond')",
-	)
+	}
+	inner := strings.NewReplacer(names...)
+	r := strings.NewReplacer(append(names, "{AHEAD}", inner.Replace(ahead), "{WAITERS}", inner.Replace(waiters))...)
 	return statements{
 		// Parameters: $1 name, $2 new token hash, $3 held token hash (or
-		// NULL), $4 owner, $5 time to live in µs, $6 how long a waiter
-		// watches the lock in µs (0: TryAcquire).
+		// NULL), $4 owner, $5 time to live in µs, $6 the caller's ticket in
+		// the lock's line (0: none).
 		//
 		// One statement, one round trip, always one row back. The upsert
 		// inserts a new row, or takes a free/expired row as a new
@@ -37,44 +58,55 @@ func newStatements(table string) statements {
 		// someone else holds it: the update rewrites the holder's values
 		// unchanged (which costs no more than the row lock that a WHERE
 		// would take anyway, and spares a second branch to read the
-		// holder's row), and a waiter ($6 > 0) extends watched_until, so
-		// that the holder's release will NOTIFY. A new acquisition's fence
-		// is a fresh nextval, drawn after the row lock is taken. It is
-		// acquired when the row now carries the offered hash; only a
-		// re-entry leaves more than one hold, so holds > 1 tells it from a
-		// new acquisition even when $2 = $3 (a retried attempt). No column
-		// that changes here is indexed, so the update stays on its page
-		// (HOT).
-		acquire: r.Replace(`INSERT INTO {TABLE} AS t (name, token_hash, owner, holds, fence, acquired_at, expires_at)
-VALUES ($1, $2, $4, 1, nextval('{TABLE_fence_seq}'), now(), now() + {TTL})
-ON CONFLICT (name) DO UPDATE SET
-    token_hash    = CASE WHEN t.expires_at <= now() THEN excluded.token_hash ELSE t.token_hash END,
-    owner         = CASE WHEN t.expires_at <= now() THEN excluded.owner ELSE t.owner END,
-    holds         = CASE WHEN t.expires_at <= now() THEN 1 WHEN t.token_hash = $3 THEN t.holds + 1 ELSE t.holds END,
-    fence         = CASE WHEN t.expires_at <= now() THEN nextval('{TABLE_fence_seq}') ELSE t.fence END,
-    acquired_at   = CASE WHEN t.expires_at <= now() THEN now() ELSE t.acquired_at END,
-    expires_at    = CASE WHEN t.expires_at <= now() OR t.token_hash = $3 THEN now() + {TTL} ELSE t.expires_at END,
-    watched_until = CASE WHEN t.expires_at <= now() OR t.token_hash = $3 THEN t.watched_until
-                         ELSE greatest(t.watched_until, now() + {WATCH}) END
-RETURNING coalesce(t.token_hash = $2 OR t.token_hash = $3::bytea, false), holds, fence, owner, {REMAINING}`),
+		// holder's row). While the lock's line is live, a free lock goes
+		// only to its head: the proposed row says whether a live place
+		// comes before the caller's ($6; any place, for a caller with
+		// none) by its holds (0 when one does, read as excluded.holds),
+		// and a new row proposed then is inserted free. A new
+		// acquisition's fence is a fresh nextval, drawn after the row lock
+		// is taken. It is acquired when the row now carries the offered
+		// hash and is live; only a re-entry leaves more than one hold, so
+		// holds > 1 tells it from a new acquisition even when $2 = $3 (a
+		// retried attempt). No column that changes here is indexed, so the
+		// update stays on its page (HOT).
+		acquire: r.Replace(acquire),
+		// The same, for a waiter taking the lock from its place in line
+		// ($6), which it leaves in the same statement.
+		acquireQueued: r.Replace(`WITH taken AS (` + acquire + `
+), gone AS (
+    DELETE FROM {TABLE_queue} AS q USING taken
+    WHERE taken.acquired AND q.name = $1 AND q.ticket = $6
+)
+SELECT * FROM taken`),
 
 		extend: r.Replace(`UPDATE {TABLE} SET expires_at = now() + ($3::bigint * interval '1 microsecond')
 WHERE name = $1 AND token_hash = $2 AND expires_at > now()
 RETURNING {ROW}`),
 
-		// The last hold's release notifies the waiters of every process,
-		// if any watches the lock; NOTIFY is delivered when the statement
-		// commits. Notifying is not free: PostgreSQL serialises the
-		// commits of notifying transactions.
-		release: r.Replace(`UPDATE {TABLE} SET
-    holds      = holds - 1,
-    expires_at = CASE WHEN holds <= 1 THEN now() ELSE expires_at END
-WHERE name = $1 AND token_hash = $2 AND expires_at > now()
-RETURNING holds, CASE WHEN holds = 0 AND watched_until > now() THEN pg_notify({TABLE_released}, name) IS NULL END`),
+		// The last hold's release returns the ticket of the live head of
+		// the lock's line, if any, and announces it to every process
+		// ("ticket name"); NOTIFY is delivered when the statement commits
+		// (PostgreSQL serialises the commits of notifying transactions, so
+		// a release nobody waits for sends none). A release never hands
+		// the lock to anyone, so it commits without waiting for the disk
+		// (synchronous_commit off, for this transaction only): if the
+		// server crashed before the WAL reached the disk, the lost release
+		// would only keep the lock until it expires, and the next durable
+		// commit (the head's acquisition, which waits for this one to be
+		// visible) flushes the WAL up to and including it.
+		release: r.Replace(`UPDATE {TABLE} AS t SET
+    holds      = t.holds - 1,
+    expires_at = CASE WHEN t.holds <= 1 THEN now() ELSE t.expires_at END
+FROM (SELECT coalesce((SELECT q.ticket FROM {TABLE_queue} AS q
+    WHERE q.name = $1 AND q.expires_at > now() ORDER BY q.ticket LIMIT 1), 0) AS next) AS head
+WHERE t.name = $1 AND t.token_hash = $2 AND t.expires_at > now()
+RETURNING t.holds, CASE WHEN t.holds = 0 THEN head.next ELSE 0 END,
+    CASE WHEN t.holds = 0 AND head.next > 0 THEN pg_notify({TABLE_released}, head.next || ' ' || t.name) IS NULL END,
+    set_config('synchronous_commit', 'off', true) IS NULL`),
 
-		inspect: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE name = $1 AND expires_at > now()`),
+		inspect: r.Replace(`SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE name = $1 AND expires_at > now()`),
 
-		list: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE expires_at > now() ORDER BY name COLLATE "C"`),
+		list: r.Replace(`SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE expires_at > now() ORDER BY name COLLATE "C"`),
 
 		// Vacuum runs in a transaction that first locks out acquisitions
 		// (which hold ROW EXCLUSIVE from before they draw a fence until
@@ -89,6 +121,8 @@ RETURNING holds, CASE WHEN holds = 0 AND watched_until > now() THEN pg_notify({T
 		// serves from the primary key (an IN subquery may be planned as a
 		// hash join over the whole table).
 		vacuumLock: r.Replace(`SET LOCAL lock_timeout = '10ms'; LOCK TABLE {TABLE} IN SHARE ROW EXCLUSIVE MODE`),
+		queue:      newQueueStatements(r),
+
 		vacuum: r.Replace(`WITH batch AS (
     SELECT name FROM {TABLE} WHERE name > $1 ORDER BY name LIMIT $2
 ), removed AS (

@@ -15,9 +15,13 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 		held = req.HeldHash
 	}
 	var remaining int64
-	if _, err := s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
+	query := s.sql.acquire
+	if req.Ticket != 0 {
+		query = s.sql.acquireQueued
+	}
+	if _, err := s.queryRow(ctx, query, func(sc dialect.Scanner) error {
 		return sc.Scan(&res.Acquired, &res.Row.Holds, &res.Row.Fence, &res.Row.Owner, &remaining)
-	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds(), max(req.Wait.Microseconds(), 0)); err != nil {
+	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds(), req.Ticket); err != nil {
 		return dialect.AcquireResult{}, err
 	}
 	res.Reentered = res.Acquired && res.Row.Holds > 1
@@ -32,17 +36,18 @@ func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl t
 	return row, ok, err
 }
 
-func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, bool, error) {
+func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, int64, bool, error) {
 	var holds int
-	var notified sql.NullBool
-	ok, err := s.queryRow(ctx, s.sql.release, func(sc dialect.Scanner) error { return sc.Scan(&holds, &notified) },
+	var next int64
+	var notified, async sql.NullBool
+	ok, err := s.queryRow(ctx, s.sql.release, func(sc dialect.Scanner) error { return sc.Scan(&holds, &next, &notified, &async) },
 		name, tokenHash)
-	return holds, ok, err
+	return holds, next, ok, err
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {
 	var row dialect.Row
-	ok, err := s.queryRow(ctx, s.sql.inspect, func(sc dialect.Scanner) error { return scanRow(sc, &row) }, name)
+	ok, err := s.queryRow(ctx, s.sql.inspect, func(sc dialect.Scanner) error { return scanRow(sc, &row, &row.Waiters) }, name)
 	return row, ok, err
 }
 
@@ -51,7 +56,7 @@ func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := dialect.ScanAll(rows, scanRow)
+	out, err := dialect.ScanAll(rows, func(sc dialect.Scanner, r *dialect.Row) error { return scanRow(sc, r, &r.Waiters) })
 	return out, classify(err)
 }
 
@@ -86,10 +91,10 @@ func (s *store) VacuumBatch(ctx context.Context, after string, limit int) (remov
 	return removed, next, classify(tx.Commit())
 }
 
-// scanRow reads rowColumns.
-func scanRow(sc dialect.Scanner, r *dialect.Row) error {
+// scanRow reads rowColumns, then any trailing columns into more.
+func scanRow(sc dialect.Scanner, r *dialect.Row, more ...any) error {
 	var remaining int64
-	if err := sc.Scan(&r.Name, &r.Owner, &r.Holds, &r.Fence, &r.AcquiredAt, &r.ExpiresAt, &remaining); err != nil {
+	if err := sc.Scan(append([]any{&r.Name, &r.Owner, &r.Holds, &r.Fence, &r.AcquiredAt, &r.ExpiresAt, &remaining}, more...)...); err != nil {
 		return err
 	}
 	r.AcquiredAt, r.ExpiresAt = r.AcquiredAt.UTC(), r.ExpiresAt.UTC()

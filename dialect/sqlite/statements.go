@@ -14,11 +14,15 @@ const rowColumns = "name, owner, holds, fence, acquired_at, expires_at, expires_
 // expired rows are the same thing.
 type statements struct {
 	acquire, holder, extend, release, inspect, list, vacuumBatch, vacuum string
+	queue                                                                queueStatements
 }
 
 func newStatements(table string) statements {
 	row := strings.ReplaceAll(rowColumns, "{NOW}", now)
-	r := strings.NewReplacer("{TABLE_meta}", `"`+table+`_meta"`, "{TABLE}", `"`+table+`"`, "{NOW}", now, "{ROW}", row)
+	names := []string{"{TABLE_meta}", `"` + table + `_meta"`, "{TABLE_queue}", `"` + table + `_queue"`,
+		"{TABLE}", `"` + table + `"`, "{NOW}", now, "{ROW}", row}
+	inner := strings.NewReplacer(names...)
+	r := strings.NewReplacer(append(names, "{AHEAD}", inner.Replace(ahead), "{WAITERS}", inner.Replace(waiters))...)
 	return statements{
 		// One statement: insert a new row, or take a free/expired row as a
 		// new acquisition (fence + 1), or re-enter a live row whose hash is
@@ -27,9 +31,18 @@ func newStatements(table string) statements {
 		// hold, so holds > 1 tells it from a new acquisition even when
 		// :new_hash = :held_hash (a retried attempt). A new row's fence starts above every
 		// fence ever vacuumed ({TABLE_meta}.fence_floor, kept by a trigger).
+		// While the lock's line is live, a free lock goes only to the head
+		// of the line: the proposed row says by its holds whether a live
+		// place comes before the caller's ({AHEAD}; any place, for a
+		// caller without one: 0 when one does, read as excluded.holds),
+		// and a new row proposed then is inserted free. Re-entry needs a
+		// live row and ignores the line. The first column says whether
+		// the caller now holds the lock.
 		acquire: r.Replace(`INSERT INTO {TABLE} (name, token_hash, owner, holds, fence, acquired_at, expires_at)
-VALUES (:name, :new_hash, :owner, 1,
-        COALESCE((SELECT fence_floor FROM {TABLE_meta} WHERE id = 1), 0) + 1, {NOW}, {NOW} + :ttl)
+SELECT :name, :new_hash, :owner, 1 - line.ahead,
+       COALESCE((SELECT fence_floor FROM {TABLE_meta} WHERE id = 1), 0) + 1, {NOW},
+       CASE WHEN line.ahead THEN {NOW} ELSE {NOW} + :ttl END
+FROM (SELECT {AHEAD} AS ahead) AS line WHERE true
 ON CONFLICT (name) DO UPDATE SET
     token_hash  = CASE WHEN expires_at > {NOW} THEN token_hash  ELSE excluded.token_hash END,
     owner       = CASE WHEN expires_at > {NOW} THEN owner       ELSE excluded.owner END,
@@ -37,8 +50,8 @@ ON CONFLICT (name) DO UPDATE SET
     fence       = CASE WHEN expires_at > {NOW} THEN fence       ELSE fence + 1 END,
     acquired_at = CASE WHEN expires_at > {NOW} THEN acquired_at ELSE {NOW} END,
     expires_at  = {NOW} + :ttl
-WHERE expires_at <= {NOW} OR token_hash = :held_hash
-RETURNING holds > 1, {ROW}`),
+WHERE expires_at <= {NOW} AND excluded.holds = 1 OR expires_at > {NOW} AND token_hash = :held_hash
+RETURNING expires_at > {NOW}, holds > 1, {ROW}`),
 
 		// Read only when acquire found the lock held, to learn for how long.
 		holder: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE name = :name`),
@@ -47,15 +60,18 @@ RETURNING holds > 1, {ROW}`),
 WHERE name = :name AND token_hash = :hash AND expires_at > {NOW}
 RETURNING {ROW}`),
 
+		// The last hold's release also names the head of the lock's line,
+		// whom the releaser wakes.
 		release: r.Replace(`UPDATE {TABLE} SET
     holds      = holds - 1,
     expires_at = CASE WHEN holds <= 1 THEN {NOW} ELSE expires_at END
 WHERE name = :name AND token_hash = :hash AND expires_at > {NOW}
-RETURNING holds`),
+RETURNING holds, CASE WHEN holds = 0 THEN coalesce((SELECT ticket FROM {TABLE_queue} AS q
+    WHERE q.name = :name AND q.expires_at > {NOW} ORDER BY ticket LIMIT 1), 0) ELSE 0 END`),
 
-		inspect: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE name = :name AND expires_at > {NOW}`),
+		inspect: r.Replace(`SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE name = :name AND expires_at > {NOW}`),
 
-		list: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE expires_at > {NOW} ORDER BY name`),
+		list: r.Replace(`SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE expires_at > {NOW} ORDER BY name`),
 
 		// Vacuum looks at the next :limit names after :after in key order
 		// (a read, which never waits for the write lock), then deletes the
@@ -64,5 +80,7 @@ RETURNING holds`),
 		vacuumBatch: r.Replace(`SELECT count(*), coalesce(max(name), '') FROM (
     SELECT name FROM {TABLE} WHERE name > :after ORDER BY name LIMIT :limit)`),
 		vacuum: r.Replace(`DELETE FROM {TABLE} WHERE name > :after AND name <= :last AND expires_at <= {NOW}`),
+
+		queue: newQueueStatements(r),
 	}
 }

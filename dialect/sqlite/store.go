@@ -44,17 +44,24 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	if req.HeldHash != nil {
 		heldHash = req.HeldHash
 	}
-	var found bool
+	var found, live bool
 	err := s.write(ctx, func() (err error) {
 		found, err = s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
-			return scanRow(sc, &res.Row, &res.Reentered)
+			return scanRow(sc, &res.Row, &live, &res.Reentered)
 		},
 			sql.Named("name", req.Name),
 			sql.Named("new_hash", req.NewHash),
 			sql.Named("held_hash", heldHash),
 			sql.Named("owner", req.Owner),
 			sql.Named("ttl", req.TTL.Milliseconds()),
+			sql.Named("ticket", req.Ticket),
 		)
+		found = found && live // not a free row inserted behind a line
+		if err == nil && found && req.Ticket != 0 {
+			// Taken from a place in line: leave the line.
+			_, err = s.stmts.Exec(ctx, s.sql.queue.dequeue, sql.Named("name", req.Name), sql.Named("ticket", req.Ticket))
+			err = classify(err)
+		}
 		return err
 	})
 	if err != nil || found || req.Wait <= 0 {
@@ -81,20 +88,21 @@ func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl t
 	return row, ok, err
 }
 
-func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, bool, error) {
+func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, int64, bool, error) {
 	var holds int
+	var next int64
 	var ok bool
 	err := s.write(ctx, func() (err error) {
-		ok, err = s.queryRow(ctx, s.sql.release, func(sc dialect.Scanner) error { return sc.Scan(&holds) },
+		ok, err = s.queryRow(ctx, s.sql.release, func(sc dialect.Scanner) error { return sc.Scan(&holds, &next) },
 			sql.Named("name", name), sql.Named("hash", tokenHash))
 		return err
 	})
-	return holds, ok, err
+	return holds, next, ok, err
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {
 	var row dialect.Row
-	ok, err := s.queryRow(ctx, s.sql.inspect, func(sc dialect.Scanner) error { return scanRow(sc, &row) },
+	ok, err := s.queryRow(ctx, s.sql.inspect, func(sc dialect.Scanner) error { return scanRowWaiters(sc, &row) },
 		sql.Named("name", name))
 	return row, ok, err
 }
@@ -104,7 +112,7 @@ func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
 	if err != nil {
 		return nil, classify(err)
 	}
-	out, err := dialect.ScanAll(rows, func(sc dialect.Scanner, r *dialect.Row) error { return scanRow(sc, r) })
+	out, err := dialect.ScanAll(rows, scanRowWaiters)
 	return out, classify(err)
 }
 
@@ -140,6 +148,18 @@ func (s *store) queryRow(ctx context.Context, query string, scan func(dialect.Sc
 	}
 	ok, err := dialect.ScanOne(row, scan)
 	return ok, classify(err)
+}
+
+// scanRowWaiters reads rowColumns and then the count of waiters.
+func scanRowWaiters(sc dialect.Scanner, r *dialect.Row) error {
+	var acquired, expires, remaining int64
+	if err := sc.Scan(&r.Name, &r.Owner, &r.Holds, &r.Fence, &acquired, &expires, &remaining, &r.Waiters); err != nil {
+		return err
+	}
+	r.AcquiredAt = time.UnixMilli(acquired).UTC()
+	r.ExpiresAt = time.UnixMilli(expires).UTC()
+	r.Remaining = time.Duration(remaining) * time.Millisecond
+	return nil
 }
 
 // scanRow reads rowColumns, after any leading extra columns.

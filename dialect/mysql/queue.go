@@ -1,0 +1,99 @@
+package mysql
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/distlock/distlock/dialect"
+)
+
+// ahead is true when a live place in the line of the name comes before
+// the caller's place (any live place, for a caller without one).
+// Parameters: name, ticket, ticket.
+const ahead = "EXISTS (SELECT 1 FROM {TABLE_queue} AS q WHERE q.name = ? AND q.expires_at > {NOW}\n" +
+	"    AND (? = 0 OR q.ticket < ?))"
+
+// waiters counts the live places in the line of the lock row at hand.
+const waiters = "(SELECT count(*) FROM {TABLE_queue} AS q WHERE q.name = {TABLE}.name AND q.expires_at > {NOW})"
+
+// queueStatements are the SQL of the line of waiters.
+type queueStatements struct {
+	enqueue, renew, poll, dequeue, taken, vacuum string
+}
+
+func newQueueStatements(r *strings.Replacer) queueStatements {
+	return queueStatements{
+		// Tickets come from AUTO_INCREMENT: they rise in arrival order.
+		enqueue: r.Replace("INSERT INTO {TABLE_queue} (name, owner, expires_at) VALUES (?, ?, {NOW} + INTERVAL ? MICROSECOND)"),
+		// A place that lapsed is not revived: others may have gone past it.
+		renew: r.Replace("UPDATE {TABLE_queue} SET expires_at = {NOW} + INTERVAL ? MICROSECOND\n" +
+			"WHERE ticket = ? AND name = ? AND expires_at > {NOW}"),
+		// Parameters: name, name, ticket, name.
+		poll: r.Replace("SELECT NOT EXISTS (SELECT 1 FROM {TABLE} AS t WHERE t.name = ? AND t.expires_at > {NOW}),\n" +
+			"    (SELECT count(*) FROM {TABLE_queue} AS q WHERE q.name = ? AND q.expires_at > {NOW} AND q.ticket < ?),\n" +
+			"    coalesce((SELECT TIMESTAMPDIFF(MICROSECOND, {NOW}, t.expires_at) FROM {TABLE} AS t WHERE t.name = ?), 0)"),
+		dequeue: r.Replace("DELETE FROM {TABLE_queue} WHERE ticket = ? AND name = ?"),
+		vacuum:  r.Replace("DELETE FROM {TABLE_queue} WHERE expires_at <= {NOW} LIMIT ?"),
+	}
+}
+
+func (s *store) Enqueue(ctx context.Context, name, owner string, reserve time.Duration) (int64, error) {
+	q, err := s.statements(ctx)
+	if err != nil {
+		return 0, err
+	}
+	res, err := s.exec(ctx, q.queue.enqueue, name, owner, reserve.Microseconds())
+	if err != nil {
+		return 0, err
+	}
+	ticket, err := res.LastInsertId()
+	return ticket, classify(err)
+}
+
+// Renew is two statements: MySQL's UPDATE returns no row.
+func (s *store) Renew(ctx context.Context, name string, ticket int64, reserve time.Duration) (dialect.QueueState, bool, error) {
+	q, err := s.statements(ctx)
+	if err != nil {
+		return dialect.QueueState{}, false, err
+	}
+	res, err := s.exec(ctx, q.queue.renew, reserve.Microseconds(), ticket, name)
+	if err != nil {
+		return dialect.QueueState{}, false, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return dialect.QueueState{}, false, classify(err)
+	}
+	st, err := s.Poll(ctx, name, ticket)
+	return st, err == nil, err
+}
+
+func (s *store) Poll(ctx context.Context, name string, ticket int64) (dialect.QueueState, error) {
+	var st dialect.QueueState
+	q, err := s.statements(ctx)
+	if err != nil {
+		return st, err
+	}
+	row, err := s.stmts.QueryRow(ctx, q.queue.poll, name, name, ticket, name)
+	if err != nil {
+		return st, classify(err)
+	}
+	var remaining int64
+	_, err = dialect.ScanOne(row, func(sc dialect.Scanner) error { return sc.Scan(&st.Free, &st.Ahead, &remaining) })
+	st.Remaining = time.Duration(remaining) * time.Microsecond
+	return st, classify(err)
+}
+
+func (s *store) Dequeue(ctx context.Context, name string, ticket int64) error {
+	_, err := s.exec(ctx, s.sql.queue.dequeue, ticket, name)
+	return err
+}
+
+func (s *store) VacuumQueue(ctx context.Context, limit int) (int64, error) {
+	res, err := s.exec(ctx, s.sql.queue.vacuum, limit)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return n, classify(err)
+}

@@ -1,0 +1,223 @@
+package distlock
+
+import (
+	"context"
+	"time"
+
+	"github.com/distlock/distlock/dialect"
+)
+
+// The line of waiters (see dialect.Store.Enqueue). A waiting Acquire that
+// finds the lock held takes a place in the lock's line once, then waits
+// without writing but to renew its place: a place lasts reserve and is
+// renewed every renewEvery, so a waiter that dies or stops renewing holds
+// up nobody for longer than reserve. While the line is live, a free lock
+// goes only to its head, and a release wakes the head alone.
+const (
+	reserve    = 750 * time.Millisecond
+	renewEvery = reserve / 3
+	// Where the database cannot push releases (or cannot now: behind a
+	// transaction pooler), the first waiter of this Module in a line
+	// polls with a read, pollBase × (places ahead + 1) apart, at most
+	// pollMax; the others wait for it to leave the line.
+	pollBase = 2 * time.Millisecond
+	pollMax  = 50 * time.Millisecond
+)
+
+// settle are the pauses after taking a place at which a waiter looks at
+// the lock again, where the database pushes releases. A release that ran
+// while the place was being taken (its statement read the line before
+// the place was committed, and committed after the waiter's first look)
+// announces nobody; these looks find the lock free soon after, instead of
+// at the next renewal.
+var settle = []time.Duration{4 * time.Millisecond, 16 * time.Millisecond, 64 * time.Millisecond}
+
+// inLine is a waiting Acquire's place in the line of its lock.
+type inLine struct {
+	l      *Lock
+	p      place
+	w      *waiter
+	remove func()
+	st     dialect.QueueState // as last read
+	known  bool               // st was read
+	taken  bool               // the lock was taken from this place
+}
+
+// join takes a place at the end of the line of l's lock.
+func (l *Lock) join(ctx context.Context) (*inLine, error) {
+	var ticket int64
+	err := l.m.retry(ctx, func() (err error) {
+		ticket, err = l.m.store.Enqueue(ctx, l.name, l.m.cfg.Owner, reserve)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	q := &inLine{l: l, p: place{l.name, ticket}}
+	q.w, q.remove = l.m.waiters.add(q.p)
+	return q, nil
+}
+
+// look reads the lock's state once the place is registered: a release
+// that came between taking the place and registering it woke nobody.
+func (q *inLine) look(ctx context.Context) error {
+	st, err := q.poll(ctx)
+	if err == nil {
+		q.st, q.known = st, true
+	}
+	return err
+}
+
+// leave gives up the place: the next waiter of this Module takes over the
+// watch, and a place not used to take the lock is removed from the line
+// in the background (it lapses by itself if that fails).
+func (q *inLine) leave() {
+	q.remove()
+	q.l.m.waiters.wakeNext(q.p.name, q.p.ticket)
+	if !q.taken {
+		q.l.m.dequeue(q.p)
+	}
+}
+
+// await waits for the turn of q: it returns nil when the lock may be
+// taken from q's place (a release woke it, or the lock is free and q is
+// the head of the line), or when it is time to try again anyway; an error
+// when the database fails in a way waiting does not survive. It returns
+// when ctx or the Module ends too; the caller checks them.
+func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
+	m := q.l.m
+	if q.known && q.st.Free && q.st.Ahead == 0 {
+		return nil // see look
+	}
+	now := time.Now()
+	renewAt := now.Add(renewEvery)
+	expiryAt := time.Time{} // when the holder's time runs out
+	if holder.Name != "" {
+		expiryAt = now.Add(max(holder.Remaining, 0) + time.Millisecond)
+	}
+	t := time.NewTimer(0)
+	defer t.Stop()
+	looks := settle
+	joined := now
+	for {
+		next := renewAt
+		if len(looks) > 0 && m.pushing() {
+			if at := joined.Add(looks[0]); at.Before(next) {
+				next = at
+			}
+		}
+		if !expiryAt.IsZero() && (!q.known || q.st.Ahead == 0) && expiryAt.Before(next) {
+			next = expiryAt
+		}
+		polling := !m.pushing() && m.waiters.localHead(q.p)
+		if polling {
+			if p := time.Now().Add(min(pollBase*time.Duration(q.st.Ahead+1), pollMax)); p.Before(next) {
+				next = p
+			}
+		}
+		t.Reset(time.Until(next))
+		var st dialect.QueueState
+		var err error
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-m.ctx.Done():
+			return nil
+		case <-q.w.ch:
+			if q.w.woken() {
+				return nil // released here, and this place is the head
+			}
+			st, err = q.poll(ctx)
+		case <-t.C:
+			for len(looks) > 0 && !time.Now().Before(joined.Add(looks[0])) {
+				looks = looks[1:]
+			}
+			if time.Now().Before(renewAt) {
+				st, err = q.poll(ctx)
+				break
+			}
+			renewAt = time.Now().Add(renewEvery)
+			var ok bool
+			st, ok, err = q.renew(ctx)
+			if err == nil && !ok {
+				// The place lapsed (this waiter stalled): take a new one.
+				if err = q.rejoin(ctx); err != nil {
+					return err
+				}
+				if q.st.Free && q.st.Ahead == 0 {
+					return nil
+				}
+				continue
+			}
+		}
+		if err != nil {
+			if !survivable(err) {
+				return err
+			}
+			m.cfg.Logger.WarnContext(ctx, "distlock: acquire failed; waiting on", "name", q.p.name, "err", err)
+			continue
+		}
+		q.st, q.known = st, true
+		if st.Free && st.Ahead == 0 {
+			return nil
+		}
+		m.cfg.Logger.DebugContext(ctx, "distlock: woken, but the lock is still held", "name", q.p.name, "ahead", st.Ahead)
+		expiryAt = time.Time{}
+		if !st.Free {
+			expiryAt = time.Now().Add(max(st.Remaining, 0) + time.Millisecond)
+		}
+	}
+}
+
+func (q *inLine) poll(ctx context.Context) (st dialect.QueueState, err error) {
+	err = q.l.m.retry(ctx, func() (err error) {
+		st, err = q.l.m.store.Poll(ctx, q.p.name, q.p.ticket)
+		return err
+	})
+	return st, err
+}
+
+func (q *inLine) renew(ctx context.Context) (st dialect.QueueState, ok bool, err error) {
+	err = q.l.m.retry(ctx, func() (err error) {
+		st, ok, err = q.l.m.store.Renew(ctx, q.p.name, q.p.ticket, reserve)
+		return err
+	})
+	return st, ok, err
+}
+
+// rejoin takes a new place at the end of the line, for a place that
+// lapsed.
+func (q *inLine) rejoin(ctx context.Context) error {
+	var ticket int64
+	err := q.l.m.retry(ctx, func() (err error) {
+		ticket, err = q.l.m.store.Enqueue(ctx, q.p.name, q.l.m.cfg.Owner, reserve)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	to := place{q.p.name, ticket}
+	q.l.m.waiters.move(q.p, to, q.w)
+	q.p, q.known = to, false
+	q.l.m.cfg.Logger.WarnContext(ctx, "distlock: a place in line lapsed; took a new one", "name", q.p.name)
+	return q.look(ctx)
+}
+
+// dequeue removes a place from its line in the background, on a context
+// of its own, with bounded attempts (Close waits for it).
+func (m *Module) dequeue(p place) {
+	m.background(func(ctx context.Context) {
+		pause := 20 * time.Millisecond
+		for {
+			err := m.store.Dequeue(ctx, p.name, p.ticket)
+			if err == nil {
+				return
+			}
+			if !sleepCtx(ctx, jitter(pause)) {
+				m.cfg.Logger.WarnContext(ctx, "distlock: could not leave a line; the place lapses by itself", "name", p.name, "err", err)
+				return
+			}
+			pause = min(2*pause, time.Second)
+		}
+	})
+}
