@@ -47,10 +47,16 @@
 //
 // Acquire, Extend and Release are each one SQL statement: one round trip,
 // no transaction (on SQLite, an attempt of a waiting Acquire that finds the
-// lock held reads the holder's expiry too). A waiting Acquire is woken at once by a release in the
-// same Module (and, on PostgreSQL, anywhere, through LISTEN/NOTIFY);
-// otherwise it polls with exponential back-off and 0-25% jitter, never
-// sleeping past the holder's expiry.
+// lock held reads the holder's expiry too).
+//
+// A waiting Acquire that finds the lock held takes a place in the lock's
+// line, first come first served, and waits without writing but to renew
+// its place (every 250 ms; a place lapses 750 ms after its waiter stops
+// renewing it, so a waiter that died holds up nobody for long). While a
+// lock has a live line, a free lock goes only to the head of the line,
+// and a release wakes the head alone: at once in the same Module and, on
+// PostgreSQL, anywhere (LISTEN/NOTIFY); elsewhere the first waiter of each
+// Module polls with reads. Info.Waiters counts the line.
 //
 // # Failures
 //

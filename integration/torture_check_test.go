@@ -16,7 +16,9 @@ import (
 //	A name id fence                       a section stopped because its lock was lost
 //	K pid name expiresAtNs wallNs         the harness killed pid (holding name until expiresAt, or "-");
 //	                                      a killed holder's section may overlap the next only if its
-//	                                      expiry was logged, and then not before that expiry
+//	                                      expiry was logged, and then not before that expiry (a
+//	                                      holder killed after leaving its section may have sent its
+//	                                      release: its lock may go before the expiry)
 //	F fault wallNs                        the harness injected a fault
 //
 // id is "pid.goroutine".
@@ -132,9 +134,14 @@ func checkTorture(path string) (tortureResult, error) {
 				return res, fmt.Errorf("line %d: %v", line, err)
 			}
 			killed[pid] = true
+			// The takeover is checked against the expiry only if the
+			// holder was killed inside its section: one killed after
+			// leaving it may have sent its release, which the server
+			// then carries out, freeing the lock before its expiry.
 			if name != "-" {
-				s := state(name)
-				s.killedAt, s.killedPid, s.expiresAt = time.Unix(0, wall), pid, expiresAt
+				if s := state(name); pidOf(s.inside) == pid {
+					s.killedAt, s.killedPid, s.expiresAt = time.Unix(0, wall), pid, expiresAt
+				}
 			}
 			res.LastFault = time.Unix(0, wall)
 			res.AfterFault = 0

@@ -67,24 +67,14 @@ func (h tortureHooks) startWatch(t *testing.T, mod *distlock.Module, logPath str
 func TestTortureFailover(t *testing.T) {
 	p := failoverPair(t)
 	var logPath string
-	torture(t, p.tg, tortureHooks{
-		faults: func(fs []fault) []fault {
-			// A configured server restart restarts the shared server, not
-			// the pair: the failover takes its place.
-			fs = slices.DeleteFunc(fs, func(f fault) bool { return f.name == "server restart" })
-			return append(fs, fault{name: "failover", inject: p.failoverFault, required: true})
-		},
-		watch: func(ctx context.Context, mod *distlock.Module, path string) {
-			logPath = path
-			f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer f.Close()
-			watchLocks(ctx, mod, f, "torture-", 20*time.Millisecond)
-		},
-	})
+	hooks := orphanHooks(t, &logPath)
+	hooks.faults = func(fs []fault) []fault {
+		// A configured server restart restarts the shared server, not
+		// the pair: the failover takes its place.
+		fs = slices.DeleteFunc(fs, func(f fault) bool { return f.name == "server restart" })
+		return append(fs, fault{name: "failover", inject: p.failoverFault, required: true})
+	}
+	torture(t, p.tg, hooks)
 	if logPath == "" || t.Failed() {
 		return
 	}
@@ -174,6 +164,21 @@ func failoverRecoveries(path string) ([]recovery, error) {
 		}
 	}
 	return recs, sc.Err()
+}
+
+// orphanHooks samples the live locks every 20ms into the torture log
+// (see watchLocks), whose path it stores in *logPath, for reportOrphans.
+func orphanHooks(t *testing.T, logPath *string) tortureHooks {
+	return tortureHooks{watch: func(ctx context.Context, mod *distlock.Module, path string) {
+		*logPath = path
+		f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer f.Close()
+		watchLocks(ctx, mod, f, "torture-", 20*time.Millisecond)
+	}}
 }
 
 // reportOrphans logs the longest times locks were held by a token nobody

@@ -47,7 +47,11 @@ func TestTorture(t *testing.T) {
 			case "postgres", "mysql":
 				tg = serverTarget(t, name)
 			}
-			torture(t, tg, tortureHooks{})
+			var logPath string
+			torture(t, tg, orphanHooks(t, &logPath))
+			if logPath != "" && !t.Failed() {
+				reportOrphans(t, "torture "+name, logPath, *tortureMaxTime)
+			}
 		})
 	}
 }

@@ -29,26 +29,21 @@ const (
 // classifies sql.ErrConnDone as a connection failure.
 var errInjected = fmt.Errorf("injected fault: connection reset: %w", sql.ErrConnDone)
 
-// faulty is a database/sql connector over the real driver that applies
-// queued faults to the next statements sent, in order (preparing a
-// statement is not one of them). Everything else passes through to the
-// database under test.
+// faulty makes chosen statements of a pool fail: it applies queued
+// faults to the next statements sent, in order (preparing a statement is
+// not one of them). Everything else passes through to the database.
 type faulty struct {
-	drv driver.Driver
-	dsn string
-
 	mu     sync.Mutex
 	queue  []fault
 	always fault // applied to every statement while no fault is queued
 }
 
-// open returns a pool on the test's database whose statements can be made
-// to fail.
+// faulty opens a pool on the test's database whose statements can be
+// made to fail.
 func (b *bundle) faulty(t interface{ Cleanup(func()) }) (*faulty, *sql.DB) {
-	f := &faulty{drv: b.db.Driver(), dsn: b.dsn}
-	db := sql.OpenDB(f)
-	t.Cleanup(func() { db.Close() })
-	return f, db
+	f := &faulty{}
+	tp := &tap{drv: b.db.Driver(), dsn: b.dsn, statement: f.run}
+	return f, tp.open(t)
 }
 
 // inject queues faults for the next statements.
@@ -83,18 +78,8 @@ func (f *faulty) requeue(fl fault) {
 	f.queue = append([]fault{fl}, f.queue...)
 }
 
-func (f *faulty) Connect(context.Context) (driver.Conn, error) {
-	conn, err := f.drv.Open(f.dsn)
-	if err != nil {
-		return nil, err
-	}
-	return &faultyConn{Conn: conn, f: f}, nil
-}
-
-func (f *faulty) Driver() driver.Driver { return f.drv }
-
 // run sends one statement through do, applying the next fault.
-func (f *faulty) run(ctx context.Context, do func() (driver.Rows, driver.Result, error)) (driver.Rows, driver.Result, error) {
+func (f *faulty) run(ctx context.Context, _ string, do func() (driver.Rows, driver.Result, error)) (driver.Rows, driver.Result, error) {
 	fl, queued := f.next()
 	if fl == connDown {
 		return nil, nil, errInjected
@@ -132,97 +117,4 @@ func drain(rows driver.Rows) error {
 			return err
 		}
 	}
-}
-
-type faultyConn struct {
-	driver.Conn
-	f *faulty
-}
-
-func (c *faultyConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	q, ok := c.Conn.(driver.QueryerContext)
-	if !ok {
-		return nil, driver.ErrSkip
-	}
-	rows, _, err := c.f.run(ctx, func() (driver.Rows, driver.Result, error) {
-		rows, err := q.QueryContext(ctx, query, args)
-		return rows, nil, err
-	})
-	return rows, err
-}
-
-func (c *faultyConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	e, ok := c.Conn.(driver.ExecerContext)
-	if !ok {
-		return nil, driver.ErrSkip
-	}
-	_, res, err := c.f.run(ctx, func() (driver.Rows, driver.Result, error) {
-		res, err := e.ExecContext(ctx, query, args)
-		return nil, res, err
-	})
-	return res, err
-}
-
-func (c *faultyConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
-	var st driver.Stmt
-	var err error
-	if p, ok := c.Conn.(driver.ConnPrepareContext); ok {
-		st, err = p.PrepareContext(ctx, query)
-	} else {
-		st, err = c.Conn.Prepare(query)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &faultyStmt{Stmt: st, f: c.f}, nil
-}
-
-func (c *faultyConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
-	if b, ok := c.Conn.(driver.ConnBeginTx); ok {
-		return b.BeginTx(ctx, opts)
-	}
-	return c.Conn.Begin() //nolint:staticcheck // fallback for old drivers
-}
-
-func (c *faultyConn) CheckNamedValue(nv *driver.NamedValue) error {
-	if ch, ok := c.Conn.(driver.NamedValueChecker); ok {
-		return ch.CheckNamedValue(nv)
-	}
-	return driver.ErrSkip
-}
-
-func (c *faultyConn) ResetSession(ctx context.Context) error {
-	if r, ok := c.Conn.(driver.SessionResetter); ok {
-		return r.ResetSession(ctx)
-	}
-	return nil
-}
-
-type faultyStmt struct {
-	driver.Stmt
-	f *faulty
-}
-
-func (s *faultyStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
-	e, ok := s.Stmt.(driver.StmtExecContext)
-	if !ok {
-		return nil, driver.ErrSkip
-	}
-	_, res, err := s.f.run(ctx, func() (driver.Rows, driver.Result, error) {
-		res, err := e.ExecContext(ctx, args)
-		return nil, res, err
-	})
-	return res, err
-}
-
-func (s *faultyStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
-	q, ok := s.Stmt.(driver.StmtQueryContext)
-	if !ok {
-		return nil, driver.ErrSkip
-	}
-	rows, _, err := s.f.run(ctx, func() (driver.Rows, driver.Result, error) {
-		rows, err := q.QueryContext(ctx, args)
-		return rows, nil, err
-	})
-	return rows, err
 }

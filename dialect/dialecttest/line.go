@@ -2,8 +2,6 @@ package dialecttest
 
 import (
 	"context"
-	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"regexp"
@@ -81,9 +79,8 @@ func testReleaseWakesOne(t *testing.T, h Harness) {
 	b := setup(t, h, distlock.Config{})
 	// Acquire attempts are the INSERTs into the lock table itself.
 	attempts := regexp.MustCompile(`INSERT INTO ["` + "`" + `]` + b.table + `["` + "`" + `] `)
-	c := &counter{drv: b.db.Driver(), dsn: b.dsn, only: attempts}
-	db := newDB(t, c)
-	m := b.module(t, db, distlock.Config{})
+	c := b.counting(t, attempts)
+	m := b.module(t, c.db, distlock.Config{})
 	name := uniqueName("wakeone")
 	tok, err := b.mod.Acquire(b.ctx, name)
 	if err != nil {
@@ -230,13 +227,6 @@ func testNoJumpingTheLine(t *testing.T, h Harness) {
 		time.Sleep(short / 20)
 	}
 	t.Fatalf("the waiter did not get the lock within %v of the holder's expiry", 2*short)
-}
-
-// newDB opens a pool on connector c, closed with t.
-func newDB(t *testing.T, c driver.Connector) *sql.DB {
-	db := sql.OpenDB(c)
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 // The holder re-enters its lock at once while others wait in line: by

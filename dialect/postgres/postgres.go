@@ -6,17 +6,20 @@
 //	mod, err := distlock.New(db, postgres.Dialect(), distlock.Config{})
 //
 // Acquire, extend and release are each one statement; expiry is decided
-// by the server's now(). A waiting acquire marks the lock as watched, and
-// the release of a watched lock sends a NOTIFY that wakes its waiters in
-// every process at once (uncontended releases send none: PostgreSQL
-// serialises the commits of notifying transactions). Each Module that
-// waits keeps one extra connection open for LISTEN, made with the
+// by the server's now(). A waiting acquire takes a place in the lock's
+// line, and the release of a lock with a line sends a NOTIFY naming the
+// head of the line, which wakes that one waiter in whichever process it
+// waits (uncontended releases send none: PostgreSQL serialises the
+// commits of notifying transactions). Releases commit without waiting
+// for the disk: they hand the lock to nobody (the head takes it with a
+// durable commit of its own, which flushes the release too). Each Module
+// that waits keeps one extra connection open for LISTEN, made with the
 // settings of a connection from your pool (so it needs a pgx pool and a
-// session of its own with the server). Fences come from a sequence, so
-// they never go back, and vacuum locks the table for a few milliseconds
-// per batch so that no acquisition can straddle a deletion. No column
-// that acquire and release change is indexed, so their updates are HOT
-// (heap-only): one WAL record each.
+// session of its own with the server: behind a pooler, waiters poll).
+// Fences come from a sequence, so they never go back, and vacuum locks
+// the table for a few milliseconds per batch so that no acquisition can
+// straddle a deletion. No column that acquire and release change is
+// indexed, so their updates are HOT (heap-only): one WAL record each.
 //
 // # PgBouncer and other transaction poolers
 //
