@@ -47,7 +47,7 @@ var errNotSession = errors.New("postgres: a NOTIFY did not reach the LISTEN conn
 // 822, a packet from a server connection awaiting a cancel request, fixed
 // in 1.20.1). So Listen goes on only on a connection that is a session of
 // its own with a server process (ownSession), and only once a probe
-// NOTIFY, sent through the caller's pool on a channel of the listener's
+// NOTIFY, sent from another connection on a channel of the listener's
 // own, has arrived within probeTimeout. When either check fails, or once
 // the Store has met a pooler (see pooler.go), Listen returns an error
 // wrapping dialect.ErrListenUnsupported and the waiters poll.
@@ -78,7 +78,7 @@ func (s *store) Listen(ctx context.Context, ready func(), released func(name str
 	if _, err := conn.Exec(ctx, `LISTEN "`+probe+`"`); err != nil {
 		return classify(err)
 	}
-	if err := s.probe(ctx, conn, probe); err != nil {
+	if err := s.probe(ctx, cfg, conn, probe); err != nil {
 		return err
 	}
 	if _, err := conn.Exec(ctx, `LISTEN "`+s.channel+`"`); err != nil {
@@ -128,13 +128,21 @@ func ownSession(ctx context.Context, conn *pgx.Conn) error {
 // returns once the Store's statements have met a pooler.
 var errPooled = errors.New("postgres: statements showed a pooler in transaction mode, which delivers no notifications")
 
-// probe sends a NOTIFY on the channel probe through the caller's pool
-// and waits for conn, which LISTENs on it, to receive it.
-func (s *store) probe(ctx context.Context, conn *pgx.Conn, probe string) error {
-	// Sent through the pool, not conn: a pooler may run a session's
-	// NOTIFY on the very server connection its LISTEN ran on, which
-	// notifies itself. No arguments: simple protocol, pooler-safe.
-	if _, err := s.db.ExecContext(ctx, `SELECT pg_notify('`+probe+`', '')`); err != nil {
+// probe sends a NOTIFY on the channel probe from a second connection of
+// its own, made with cfg, and waits for conn, which LISTENs on it, to
+// receive it.
+func (s *store) probe(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, probe string) error {
+	// Not from conn: a pooler may run a session's NOTIFY on the very
+	// server connection its LISTEN ran on, which notifies itself. Nor
+	// through the caller's pool, whose connections its statements need.
+	// The simple protocol: no named statement on a shared connection.
+	sender, err := pgx.ConnectConfig(ctx, cfg.Copy())
+	if err != nil {
+		return classify(err)
+	}
+	_, err = sender.Exec(ctx, `SELECT pg_notify('`+probe+`', '')`)
+	sender.Close(context.WithoutCancel(ctx))
+	if err != nil {
 		return classify(err)
 	}
 	wait, cancel := context.WithTimeout(ctx, probeTimeout)

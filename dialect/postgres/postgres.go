@@ -53,8 +53,8 @@
 //     state: 11", with such LISTENs on its server connections). So the
 //     listener LISTENs only on a connection whose backend key names the
 //     server process that serves it (PgBouncer hands its clients keys of
-//     its own), and only after a probe NOTIFY sent through your pool
-//     arrives within 2s; otherwise waiters poll, with back-off and jitter,
+//     its own), and only after a probe NOTIFY sent from another
+//     connection arrives within 2s; otherwise waiters poll, with back-off and jitter,
 //     never past the holder's expiry.
 //   - Migrate runs in one transaction on your *sql.DB, whatever its
 //     driver, under your ctx: it takes golang-migrate's advisory lock
