@@ -36,12 +36,14 @@ var (
 //
 //	go test -run TestTorture -v -torture.duration=5m ./integration
 func TestTorture(t *testing.T) {
-	for _, name := range []string{"sqlite", "postgres", "mysql", "galera"} {
+	for _, name := range []string{"sqlite", "postgres", "mysql", "galera", "pgbouncer"} {
 		t.Run(name, func(t *testing.T) {
 			tg := sqliteTarget(t)
 			switch name {
 			case "galera":
 				tg = galeraTarget(t)
+			case "pgbouncer":
+				tg = pgbouncerTarget(t)
 			case "postgres", "mysql":
 				tg = serverTarget(t, name)
 			}

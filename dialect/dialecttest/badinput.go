@@ -15,7 +15,7 @@ import (
 // changed nothing.
 func (b *bundle) snapshot(t *testing.T) string {
 	t.Helper()
-	rows, err := b.db.QueryContext(b.ctx, "SELECT name, holds, fence, expires_at FROM "+b.table+" ORDER BY name")
+	rows, err := b.raw.QueryContext(b.ctx, "SELECT name, holds, fence, expires_at FROM "+b.table+" ORDER BY name")
 	if err != nil {
 		t.Fatal(err)
 	}

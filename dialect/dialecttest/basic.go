@@ -150,7 +150,7 @@ func testTokensAreHashed(t *testing.T, h Harness) {
 	secret := strings.TrimPrefix(tok, "dl1_")
 	raw, _ := hex.DecodeString(secret)
 
-	rows, err := b.db.QueryContext(b.ctx, "SELECT * FROM "+b.table)
+	rows, err := b.raw.QueryContext(b.ctx, "SELECT * FROM "+b.table)
 	if err != nil {
 		t.Fatal(err)
 	}

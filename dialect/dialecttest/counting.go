@@ -92,12 +92,22 @@ func testOneStatement(t *testing.T, h Harness) {
 			t.Fatalf("warming up, %s: %v", s.op, err)
 		}
 	}
+	resends := 0 // allowed behind a pooler: see Harness.Pooled
+	if h.Pooled {
+		resends = 1
+	}
 	for _, s := range steps(m.Get(uniqueName("count")), m.Get(held)) {
 		before := c.statements.Load()
 		if err := s.fn(); err != nil {
 			t.Fatalf("%s: %v", s.op, err)
 		}
-		if n := c.statements.Load() - before; n != 1 {
+		n := c.statements.Load() - before
+		if n == 2 && resends > 0 {
+			resends--
+			t.Logf("%s sent 2 statements: the dialect switched modes behind the pooler", s.op)
+			continue
+		}
+		if n != 1 {
 			t.Errorf("%s sent %d statements, want 1", s.op, n)
 		}
 	}

@@ -60,24 +60,37 @@ func (f *faulty) setAlways(fl fault) {
 	f.always = fl
 }
 
-func (f *faulty) next() fault {
+func (f *faulty) next() (fl fault, queued bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if len(f.queue) == 0 {
-		return f.always
+		return f.always, false
 	}
-	fl := f.queue[0]
+	fl = f.queue[0]
 	f.queue = f.queue[1:]
-	return fl
+	return fl, true
+}
+
+// requeue puts a queued fault back in front, for the next statement.
+func (f *faulty) requeue(fl fault) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.queue = append([]fault{fl}, f.queue...)
 }
 
 // run sends one statement through do, applying the next fault.
 func (f *faulty) run(ctx context.Context, _ string, do func() (driver.Rows, driver.Result, error)) (driver.Rows, driver.Result, error) {
-	fl := f.next()
+	fl, queued := f.next()
 	if fl == connDown {
 		return nil, nil, errInjected
 	}
 	rows, res, err := do()
+	if err != nil && fl != 0 && queued {
+		// The statement failed by itself (e.g. a pooler refused pgx's
+		// named statement, which the dialect sends again): the fault,
+		// which needs a statement that ran, is the next one's.
+		f.requeue(fl)
+	}
 	if fl == 0 || err != nil {
 		return rows, res, err
 	}

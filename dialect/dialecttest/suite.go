@@ -37,6 +37,18 @@ type Harness struct {
 	// fresh database (e.g. a new SQLite file) or the same one: every test
 	// uses a table of its own.
 	DSN func(t *testing.T) string
+	// RawDSN, when set, turns a test's DSN into the one of the pool on
+	// which the suite runs its own SQL behind the Modules' backs (reading
+	// the lock table, deleting a row); by default that is the DSN itself.
+	// Through a pooler in transaction mode, pgx needs
+	// default_query_exec_mode=exec for the suite's own queries, which
+	// the Modules must do without.
+	RawDSN func(dsn string) string
+	// Pooled says that DSN goes through a pooler in transaction mode
+	// (PgBouncer): there a dialect may switch, once, to statements that
+	// survive the pooler after one fails, and resend that one, so
+	// counting allows one statement more, once.
+	Pooled bool
 }
 
 // Run runs the whole suite as parallel subtests of t.
@@ -105,6 +117,7 @@ type bundle struct {
 	dsn   string
 	table string
 	db    *sql.DB
+	raw   *sql.DB // for the suite's own SQL (Harness.RawDSN)
 	mod   *distlock.Module
 	ctx   context.Context
 }
@@ -115,6 +128,15 @@ func setup(t *testing.T, h Harness, cfg distlock.Config) *bundle {
 	b := &bundle{h: h, dsn: h.DSN(t), table: "dlt_" + randomHex(6), ctx: t.Context()}
 	cfg.Table = b.table
 	b.db = b.open(t)
+	b.raw = b.db
+	if h.RawDSN != nil {
+		raw, err := sql.Open(h.DriverName, h.RawDSN(b.dsn))
+		if err != nil {
+			t.Fatalf("sql.Open: %v", err)
+		}
+		t.Cleanup(func() { raw.Close() })
+		b.raw = raw
+	}
 	b.mod = b.module(t, b.db, cfg)
 	if err := b.mod.Migrate(b.ctx); err != nil {
 		t.Fatalf("Migrate: %v", err)
@@ -159,7 +181,7 @@ func (b *bundle) peer(t *testing.T, cfg distlock.Config) *distlock.Module {
 // exec runs raw SQL (no arguments, so it is portable across placeholders).
 func (b *bundle) exec(t *testing.T, query string) {
 	t.Helper()
-	if _, err := b.db.ExecContext(b.ctx, query); err != nil {
+	if _, err := b.raw.ExecContext(b.ctx, query); err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 }

@@ -113,7 +113,7 @@ func testVacuum(t *testing.T, h Harness) {
 		t.Fatalf("Vacuum touched a live lock: %+v, %v", info, err)
 	}
 	var rows int
-	if err := b.db.QueryRowContext(b.ctx, "SELECT COUNT(*) FROM "+b.table).Scan(&rows); err != nil || rows != 1+crowd {
+	if err := b.raw.QueryRowContext(b.ctx, "SELECT COUNT(*) FROM "+b.table).Scan(&rows); err != nil || rows != 1+crowd {
 		t.Fatalf("rows left = %d, %v; want only the %d live ones", rows, err, 1+crowd)
 	}
 }
@@ -129,7 +129,7 @@ func testMigrate(t *testing.T, h Harness) {
 	}
 	var version int
 	var dirty bool
-	err := b.db.QueryRowContext(b.ctx, "SELECT version, dirty FROM "+b.table+"_schema_migrations").Scan(&version, &dirty)
+	err := b.raw.QueryRowContext(b.ctx, "SELECT version, dirty FROM "+b.table+"_schema_migrations").Scan(&version, &dirty)
 	if err != nil || version < 1 || dirty {
 		t.Fatalf("version table: version %d, dirty %v, %v", version, dirty, err)
 	}

@@ -118,16 +118,21 @@ func testWaitContextEnds(t *testing.T, h Harness) {
 }
 
 // On dialects that push (dialect.Listener), a release in one process wakes
-// the waiters of every other process at once.
+// the waiters of every other process at once, where the connection can
+// push (not through a pooler in transaction mode: there waiters poll).
 func testWaitWokenByRemoteRelease(t *testing.T, h Harness) {
 	b := setup(t, h, distlock.Config{})
 	store, err := h.Dialect.Bind(b.db, b.table)
 	if err != nil {
 		t.Fatal(err)
 	}
-	store.Close()
-	if _, ok := store.(dialect.Listener); !ok {
+	defer store.Close()
+	l, ok := store.(dialect.Listener)
+	if !ok {
 		t.Skipf("the %s dialect does not push releases; its waiters poll", h.Dialect.Name())
+	}
+	if err := listenWorks(t, b.ctx, l); err != nil {
+		t.Skipf("push wake-ups do not work on this connection (%v); its waiters poll", err)
 	}
 	waiter := b.peer(t, patient)
 	name := uniqueName("push")
@@ -143,4 +148,30 @@ func testWaitWokenByRemoteRelease(t *testing.T, h Harness) {
 	if err := <-got; err != nil {
 		t.Fatalf("waiter in another module was not woken by the release (its next poll is an hour away): %v", err)
 	}
+}
+
+// listenWorks runs l.Listen until it is ready, and returns nil, or until
+// it gives up with dialect.ErrListenUnsupported, and returns that error.
+// Any other outcome within 30 s fails the test.
+func listenWorks(t *testing.T, ctx context.Context, l dialect.Listener) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- l.Listen(ctx, func() { close(ready) }, func(string, int64) {}) }()
+	select {
+	case <-ready:
+		cancel()
+		<-done
+		return nil
+	case err := <-done:
+		if errors.Is(err, dialect.ErrListenUnsupported) {
+			return err
+		}
+		t.Fatalf("Listen failed before it was ready: %v", err)
+	case <-ctx.Done():
+		t.Fatal("Listen was neither ready nor gave up within 30s")
+	}
+	return nil
 }

@@ -36,6 +36,25 @@ func kindOf(err error) dialect.Kind {
 			return dialect.KindTimeout
 		case pgErr.Code == "42P01": // undefined_table
 			return dialect.KindNoTable
+		case pgErr.Code == "42P05", // duplicate_prepared_statement
+			pgErr.Code == "26000": // invalid_sql_statement_name
+			// A named statement that a pooler's shared server connection
+			// already has, or lacks: the Parse or Bind was refused, so
+			// the statement did not run (see pooler.go).
+			return dialect.KindRetry
+		case pgErr.Code == "08P01": // protocol_violation
+			if strings.EqualFold(pgErr.Severity, "FATAL") {
+				// The session is over: PgBouncer says so when it loses
+				// the server connection under a statement ("server conn
+				// crashed?"), which may have run.
+				return dialect.KindConn
+			}
+			// The server refused a message it could not make sense of
+			// (e.g. a Bind for an unnamed statement that a pooler's other
+			// server connection prepared). It answered, and the session
+			// goes on: no connection failure, and nothing says that
+			// retrying helps.
+			return dialect.KindOther
 		case pgErr.Code == "25006", // read_only_sql_transaction: a standby or a demoted primary
 			pgErr.Code == "57P03": // cannot_connect_now: starting up, shutting down, in recovery
 			// Refused before the statement ran.

@@ -27,6 +27,17 @@ func TestClassify(t *testing.T) {
 		{&pgconn.PgError{Code: "08006"}, dialect.KindConn},
 		{&pgconn.PgError{Code: "42P01"}, dialect.KindNoTable}, // undefined_table
 		{&pgconn.PgError{Code: "23505"}, dialect.KindOther},
+		// Behind a transaction pooler: a named statement refused at
+		// Parse (already exists) or Bind (does not exist) did not run.
+		{&pgconn.PgError{Code: "42P05"}, dialect.KindRetry},
+		{&pgconn.PgError{Code: "26000"}, dialect.KindRetry},
+		// A protocol violation is the server's answer, not a broken
+		// connection, and not known to be retryable.
+		{&pgconn.PgError{Code: "08P01", Severity: "ERROR"}, dialect.KindOther},
+		// … unless it ends the session: PgBouncer losing the server
+		// connection under a statement.
+		{&pgconn.PgError{Code: "08P01", Severity: "FATAL", Message: "server conn crashed?"}, dialect.KindConn},
+		{&pgconn.PgError{Code: "08001"}, dialect.KindConn}, // sqlclient_unable_to_establish_sqlconnection
 		{fmt.Errorf("wrapped: %w", &pgconn.PgError{Code: "40P01"}), dialect.KindRetry},
 		{context.DeadlineExceeded, dialect.KindTimeout},
 		{driver.ErrBadConn, dialect.KindConn},

@@ -3,44 +3,37 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/golang-migrate/migrate/v4"
-	migratepgx "github.com/golang-migrate/migrate/v4/database/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/distlock/distlock/migrations"
 )
 
-// Migrate applies migrations/postgres, rendered for the table, with
-// golang-migrate's pgx driver, which serialises concurrent migrations
-// with an advisory lock. golang-migrate's driver holds a connection and
-// closes its *sql.DB when done, so it gets a private one made with the
-// settings of the caller's pool, which is left alone.
+// Migrate applies migrations/postgres, rendered for the table, through
+// golang-migrate with migrator, distlock's own driver: on the caller's
+// *sql.DB, whatever its driver, under ctx, in one transaction that holds
+// a transaction-scoped advisory lock (so that concurrent Migrates take
+// turns, and nothing stays locked on a pooled server connection). It
+// waits for a concurrent Migrate as long as ctx allows.
 func (s *store) Migrate(ctx context.Context) error {
-	cfg, err := s.connConfig(ctx)
-	if err != nil {
-		return err
-	}
+	// Cancelled on return, so that a lock attempt golang-migrate stopped
+	// waiting for ends too, and its transaction rolls back.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	src, err := migrations.Source("postgres", s.table)
 	if err != nil {
 		return err
 	}
-	db := stdlib.OpenDB(*cfg)
-	drv, err := migratepgx.WithInstance(db, &migratepgx.Config{
-		MigrationsTable: migrations.VersionTable(s.table),
-	})
+	drv := &migrator{ctx: ctx, db: s.db, table: migrations.VersionTable(s.table), lead: args(s.pgx)}
+	m, err := migrate.NewWithInstance("distlock", src, "postgres", drv)
 	if err != nil {
 		src.Close()
-		db.Close()
-		return classify(err)
-	}
-	m, err := migrate.NewWithInstance("distlock", src, "pgx5", drv)
-	if err != nil {
-		src.Close()
-		drv.Close()
 		return err
 	}
-	defer m.Close() // closes src and the private db
+	defer m.Close() // closes src and rolls back what is left; never the *sql.DB
+	// ctx decides how long to wait for a concurrent Migrate.
+	m.LockTimeout = 100 * 365 * 24 * time.Hour
 	if err := migrations.Up(ctx, m); err != nil {
 		return classify(fmt.Errorf("postgres migrations: %w", err))
 	}

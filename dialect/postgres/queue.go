@@ -73,14 +73,14 @@ func (s *store) Poll(ctx context.Context, name string, ticket int64) (dialect.Qu
 }
 
 func (s *store) Dequeue(ctx context.Context, name string, ticket int64) error {
-	_, err := s.db.ExecContext(ctx, s.sql.queue.dequeue, name, ticket)
-	return classify(err)
+	_, err := s.exec(ctx, s.sql.queue.dequeue, name, ticket)
+	return err
 }
 
 func (s *store) VacuumQueue(ctx context.Context, limit int) (int64, error) {
-	res, err := s.db.ExecContext(ctx, s.sql.queue.vacuum, limit)
+	res, err := s.exec(ctx, s.sql.queue.vacuum, limit)
 	if err != nil {
-		return 0, classify(err)
+		return 0, err
 	}
 	n, err := res.RowsAffected()
 	return n, classify(err)

@@ -52,9 +52,9 @@ func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, er
 }
 
 func (s *store) List(ctx context.Context) ([]dialect.Row, error) {
-	rows, err := s.db.QueryContext(ctx, s.sql.list)
+	rows, err := s.query(ctx, s.sql.list)
 	if err != nil {
-		return nil, classify(err)
+		return nil, err
 	}
 	out, err := dialect.ScanAll(rows, func(sc dialect.Scanner, r *dialect.Row) error { return scanRow(sc, r, &r.Waiters) })
 	return out, classify(err)
@@ -75,21 +75,20 @@ func (s *store) VacuumBatch(ctx context.Context, after string, limit int) (remov
 	if _, err := tx.ExecContext(ctx, s.sql.vacuumLock); err != nil {
 		return 0, "", classify(err)
 	}
+	// Inside the transaction a refused statement aborted it: switch modes
+	// and let the caller retry the batch (the error is KindRetry).
 	var looked int64
-	if err := tx.QueryRowContext(ctx, s.sql.vacuum, after, limit).Scan(&removed, &looked, &next); err != nil {
+	pooled := s.pooled.Load()
+	if err := tx.QueryRowContext(ctx, s.sql.vacuum, args(pooled, after, limit)...).Scan(&removed, &looked, &next); err != nil {
+		if !pooled {
+			s.usePooler(err)
+		}
 		return 0, "", classify(err)
 	}
 	if looked < int64(limit) {
 		next = "" // the end of the table
 	}
 	return removed, next, classify(tx.Commit())
-}
-
-// queryRow runs a statement that returns at most one row, scanning it
-// with scan, and reports whether there was one.
-func (s *store) queryRow(ctx context.Context, query string, scan func(dialect.Scanner) error, args ...any) (bool, error) {
-	ok, err := dialect.ScanOne(s.db.QueryRowContext(ctx, query, args...), scan)
-	return ok, classify(err)
 }
 
 // scanRow reads rowColumns, then any trailing columns into more.
