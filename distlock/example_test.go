@@ -40,7 +40,12 @@ func openExample(cfg distlock.Config) (*distlock.Module, func()) {
 
 func Example() {
 	ctx := context.Background()
-	db, err := sqlite.Open(filepath.Join(os.TempDir(), "distlock-example.db"))
+	dir, err := os.MkdirTemp("", "distlock-example") // your program's data directory
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sqlite.Open(filepath.Join(dir, "locks.db"))
 	if err != nil {
 		log.Fatal(err)
 	}
