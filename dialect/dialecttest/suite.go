@@ -83,6 +83,14 @@ func Run(t *testing.T, h Harness) {
 		{"TokensNeverLogged", testTokensNeverLogged},
 		{"NoConnectionLeaks", testNoConnectionLeaks},
 		{"MutualExclusion", testMutualExclusion},
+		{"GuardHoldsOffTakeover", testGuardHoldsOffTakeover},
+		{"GuardRefuses", testGuardRefuses},
+		{"GuardBound", testGuardBound},
+		{"ReleaseTx", testReleaseTx},
+		{"DoTx", testDoTx},
+		{"DoTxExclusion", testDoTxExclusion},
+		{"Lead", testLead},
+		{"LeadLost", testLeadLost},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -39,7 +39,8 @@ func (mysqlDialect) Bind(db *sql.DB, table string) (dialect.Store, error) {
 	if err := dialect.ValidTable(table); err != nil {
 		return nil, err
 	}
-	return &store{db: db, table: table, sql: newStatements(table), stmts: dialect.NewStmts(db)}, nil
+	return &store{db: db, table: table, sql: newStatements(table), stmts: dialect.NewStmts(db),
+		guardSQL: newGuardStatements(table)}, nil
 }
 
 type store struct {
@@ -47,6 +48,9 @@ type store struct {
 	table string
 	sql   statements
 	stmts *dialect.Stmts // see dialect.Stmts: one round trip per statement
+
+	guardSQL   guardStatements // see guard.go
+	guardState guardState
 }
 
 // Close closes the prepared statements.

@@ -47,7 +47,8 @@ func (pgDialect) Bind(db *sql.DB, table string) (dialect.Store, error) {
 	if err := dialect.ValidTable(table); err != nil {
 		return nil, err
 	}
-	return &store{db: db, table: table, channel: table + "_released", sql: newStatements(table)}, nil
+	return &store{db: db, table: table, channel: table + "_released", sql: newStatements(table),
+		guardSQL: newGuardStatements(table)}, nil
 }
 
 type store struct {
@@ -55,6 +56,8 @@ type store struct {
 	table   string
 	channel string
 	sql     statements
+
+	guardSQL guardStatements // see guard.go
 
 	mu  sync.Mutex
 	cfg *pgx.ConnConfig // of the caller's pool, for our own connections
