@@ -237,3 +237,29 @@ func testDoTxExclusion(t *testing.T, h Harness) {
 		t.Fatalf("counter = %d, want %d: an update was lost", v, modules*workers*rounds)
 	}
 }
+
+// A DoTx whose fn is held up past the bound of its guarded transaction
+// (MaxTime after Guard: a holder paused past its lease) and then writes
+// commits nothing: its ctx ends with cause ErrLost, its transaction is
+// ended, DoTx's error matches ErrLost, and the lock is free again.
+func testDoTxOverrun(t *testing.T, h Harness) {
+	b := setup(t, h, distlock.Config{MaxTime: short})
+	data := b.dataTable(t)
+	name := uniqueName("dotx-overrun")
+	var cause error
+	err := b.mod.Get(name).DoTx(b.ctx, func(ctx context.Context, tx *sql.Tx) error {
+		time.Sleep(short + short/2) // paused, not watching ctx
+		cause = context.Cause(ctx)
+		_, err := tx.ExecContext(context.Background(), "INSERT INTO "+data+" (k, v) VALUES (1, 1)")
+		return err
+	})
+	if !errors.Is(err, distlock.ErrLost) || !errors.Is(cause, distlock.ErrLost) {
+		t.Fatalf("DoTx: %v (fn's ctx: %v); want ErrLost", err, cause)
+	}
+	if _, ok := value(t, b.ctx, b.db, data, 1); ok {
+		t.Fatal("the write of a DoTx past its bound was committed")
+	}
+	if _, err := b.mod.Inspect(b.ctx, name); !errors.Is(err, distlock.ErrNotHeld) {
+		t.Fatalf("after DoTx: %v, want the lock free", err)
+	}
+}

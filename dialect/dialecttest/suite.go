@@ -89,6 +89,7 @@ func Run(t *testing.T, h Harness) {
 		{"ReleaseTx", testReleaseTx},
 		{"DoTx", testDoTx},
 		{"DoTxExclusion", testDoTxExclusion},
+		{"DoTxOverrun", testDoTxOverrun},
 		{"Lead", testLead},
 		{"LeadLost", testLeadLost},
 	}
