@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"os"
@@ -138,6 +139,7 @@ func torture(t *testing.T, tg target) {
 type workers struct {
 	t       *testing.T
 	h       helper
+	mode    string // helper mode; "" is "torture"
 	mu      sync.Mutex
 	procs   map[int]*workerProc
 	started int
@@ -152,7 +154,7 @@ type workerProc struct {
 }
 
 func (w *workers) start() {
-	cmd := w.h.command(w.t, "torture")
+	cmd := w.h.command(w.t, cmp.Or(w.mode, "torture"))
 	var out strings.Builder
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {
