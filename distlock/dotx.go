@@ -19,6 +19,9 @@ import (
 // fails, tx is rolled back and the lock released as Do releases it (on a
 // context of its own, retried); DoTx returns fn's error, joined with any
 // error of the commit or the release. fn must not commit or roll back tx.
+// A commit whose outcome is unknown (the connection failed, or a context
+// ended, while COMMIT was on its way) may have committed fn's writes and
+// the release although DoTx returns its error (a *DBError).
 //
 // The guarded transaction keeps the lock while fn runs: no one can take it
 // over before tx ends, so fn does not need the lease to be extended (an
@@ -167,13 +170,16 @@ func (l *Lock) commitRelease(ctx, txCtx context.Context, g dialect.Guarder, tx *
 	}
 	if err := tx.Commit(); err != nil {
 		err = g.Classify(err)
-		if outcomeUnknown(err) && !fresh {
+		// A commit cut short by its context (the bound, or the caller's
+		// ctx) may have reached the server: its outcome is unknown too.
+		unknown := outcomeUnknown(err) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+		if unknown && !fresh {
 			// Had it committed, a release now would drop the outer hold
 			// of the re-entered lock too: leave the handle as it is.
 			return errors.Join(lost, dbError("commit", l.name, err))
 		}
 		relErr := l.releaseAfter(ctx, tok, fresh)
-		if errors.Is(relErr, ErrExpired) && (lost != nil || outcomeUnknown(err)) {
+		if errors.Is(relErr, ErrExpired) && (lost != nil || unknown) {
 			relErr = nil // lost, or released by the commit after all
 		}
 		return errors.Join(lost, dbError("commit", l.name, err), relErr)

@@ -86,6 +86,7 @@ func Run(t *testing.T, h Harness) {
 		{"GuardHoldsOffTakeover", testGuardHoldsOffTakeover},
 		{"GuardRefuses", testGuardRefuses},
 		{"GuardBound", testGuardBound},
+		{"VacuumBesideGuard", testVacuumBesideGuard},
 		{"ReleaseTx", testReleaseTx},
 		{"DoTx", testDoTx},
 		{"DoTxExclusion", testDoTxExclusion},

@@ -1,4 +1,4 @@
-// Package mysql is distlock's dialect for MySQL 8 and MariaDB 10.5 and
+// Package mysql is distlock's dialect for MySQL 8 and MariaDB 10.6 and
 // later, on github.com/go-sql-driver/mysql:
 //
 //	db, err := sql.Open("mysql", "app:secret@tcp(db.internal:3306)/app")
