@@ -14,7 +14,7 @@ GOTEST ?= go test -race -count=1
 
 test: vet
 	$(GOTEST) ./...
-	cd integration && $(GOTEST) -skip '^TestTorture$$' ./...
+	cd integration && $(GOTEST) -skip '^TestTorture(Tx)?$$' ./...
 	$(MAKE) --no-print-directory torture
 	$(MAKE) --no-print-directory bench-smoke
 
@@ -28,9 +28,10 @@ bench-smoke:
 	DISTLOCK_BENCH_MYSQL_URL="$${DISTLOCK_BENCH_MYSQL_URL:-$$DISTLOCK_TEST_MYSQL_URL}" \
 	go test -run='^$$' -bench=. -benchtime=20x ./...
 
-# TORTURE_FLAGS=-torture.duration=5m for a long run.
+# TORTURE_FLAGS=-torture.duration=5m for a long run (-torturetx.duration=5m
+# -torturetx.pauses=60 for the DoTx torture: holders stopped past their lease).
 torture:
-	cd integration && $(GOTEST) -run '^TestTorture$$' -v ./... $(TORTURE_FLAGS) | grep -v '^=== '
+	cd integration && $(GOTEST) -run '^TestTorture(Tx)?$$' -v ./... $(TORTURE_FLAGS) | grep -v '^=== '
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt needed:"; gofmt -l .; exit 1; }
