@@ -28,7 +28,9 @@ import (
 // Extend would wait for tx too). But tx lasts at most MaxTime after its
 // Guard (see Guard): fn has that long. Shortly before (MaxTime/10, at
 // most a second), fn's ctx is cancelled with cause ErrLost, and at the
-// bound tx is rolled back; DoTx's error then matches ErrLost. If the
+// bound, if fn has not returned, tx is rolled back; DoTx's error then
+// matches ErrLost. (Once fn has returned, the release and the commit are
+// not cut short by that timer, only by the database's own bound.) If the
 // Module is closed, fn's ctx is cancelled with cause ErrClosed. If ctx
 // ends, tx is rolled back (database/sql ends a transaction with the
 // context it began with).
@@ -48,7 +50,7 @@ func (l *Lock) DoTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx
 	}
 	tok := l.Token()
 
-	tx, txCtx, bound, endTx, err := l.beginGuarded(ctx, g, tok)
+	gtx, err := l.beginGuarded(ctx, g, tok)
 	if err != nil {
 		relErr := l.releaseAfter(ctx, tok, fresh)
 		if errors.Is(err, ErrExpired) && errors.Is(relErr, ErrExpired) {
@@ -56,7 +58,8 @@ func (l *Lock) DoTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx
 		}
 		return errors.Join(err, relErr)
 	}
-	defer endTx()
+	defer gtx.end()
+	tx := gtx.tx
 
 	fctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -65,7 +68,7 @@ func (l *Lock) DoTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx
 	var lost error
 	if err := l.m.spawn(func() {
 		defer close(stopped)
-		if lost = l.watchGuarded(bound, stop); lost != nil {
+		if lost = l.watchGuarded(gtx.bound, stop); lost != nil {
 			cancel(lost)
 		}
 	}); err != nil {
@@ -104,40 +107,63 @@ func (l *Lock) DoTx(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx
 	if fnErr != nil {
 		return errors.Join(fnErr, abort())
 	}
-	return l.commitRelease(ctx, txCtx, g, tx, tok, fresh, lost)
+	return l.commitRelease(ctx, g, gtx, tok, fresh, lost)
+}
+
+// guardedTx is DoTx's transaction.
+type guardedTx struct {
+	tx     *sql.Tx
+	ctx    context.Context // the transaction's
+	cancel context.CancelFunc
+	bound  time.Time   // MaxTime after its Guard
+	timer  *time.Timer // ends tx (cancels ctx) at bound
+}
+
+func (g *guardedTx) end() {
+	g.timer.Stop()
+	g.cancel()
 }
 
 // beginGuarded begins a transaction on the Module's pool and Guards it,
-// beginning again after failures that retrying survives. The transaction
-// lives until endTx, ctx's end, or bound (MaxTime after its Guard),
-// whichever comes first; txCtx is its context.
-func (l *Lock) beginGuarded(ctx context.Context, g dialect.Guarder, tok Token) (tx *sql.Tx, txCtx context.Context, bound time.Time, endTx func(), err error) {
+// beginning again after failures that retrying survives: SQLite busy, a
+// deadlock, a lost connection (a pooled one the server closed, e.g. while
+// this process was stopped), a server that cannot serve now. Nothing was
+// written then, and the next Guard checks the lock again; it gives up
+// when the lease (as the handle estimates it) has run out. The transaction
+// lives until end, ctx's end, or its bound, whichever comes first.
+func (l *Lock) beginGuarded(ctx context.Context, g dialect.Guarder, tok Token) (*guardedTx, error) {
 	pause := time.Millisecond
 	for {
 		txCtx, cancelTx := context.WithCancel(ctx)
 		start := time.Now()
-		tx, err = l.m.db.BeginTx(txCtx, nil)
+		tx, err := l.m.db.BeginTx(txCtx, nil)
 		if err != nil {
 			err = dbError("begin", l.name, g.Classify(err))
 		} else if _, err = l.guard(txCtx, tx, tok); err == nil {
-			bound = start.Add(l.m.cfg.MaxTime)
-			timer := time.AfterFunc(time.Until(bound), cancelTx)
-			return tx, txCtx, bound, func() { timer.Stop(); cancelTx() }, nil
+			bound := start.Add(l.m.cfg.MaxTime)
+			return &guardedTx{tx: tx, ctx: txCtx, cancel: cancelTx, bound: bound,
+				timer: time.AfterFunc(time.Until(bound), cancelTx)}, nil
 		}
 		if tx != nil {
 			tx.Rollback()
 		}
 		cancelTx()
-		switch {
-		case errors.Is(err, ErrExpired):
-			return nil, nil, bound, nil, fmt.Errorf("%w: %q no longer held when its transaction began: %w", ErrLost, l.name, err)
-		case dialect.KindOf(err) != dialect.KindRetry:
-			return nil, nil, bound, nil, err
+		if errors.Is(err, ErrExpired) {
+			return nil, fmt.Errorf("%w: %q no longer held when its transaction began: %w", ErrLost, l.name, err)
+		}
+		switch dialect.KindOf(err) {
+		case dialect.KindRetry, dialect.KindConn, dialect.KindUnavailable:
+			if time.Now().Before(l.deadlineOf()) {
+				break // the lease may still hold: try again
+			}
+			fallthrough
+		default:
+			return nil, err
 		}
 		if !sleepCtx(ctx, jitter(pause)) {
-			return nil, nil, bound, nil, errors.Join(err, ctx.Err())
+			return nil, errors.Join(err, ctx.Err())
 		}
-		pause = min(2*pause, 50*time.Millisecond)
+		pause = min(2*pause, 100*time.Millisecond)
 	}
 }
 
@@ -160,9 +186,13 @@ func (l *Lock) watchGuarded(bound time.Time, stop <-chan struct{}) error {
 
 // commitRelease drops DoTx's hold in tx and commits; once committed, the
 // handle forgets the hold. If tx cannot commit, the lock is released
-// outside it.
-func (l *Lock) commitRelease(ctx, txCtx context.Context, g dialect.Guarder, tx *sql.Tx, tok Token, fresh bool, lost error) error {
-	holds, err := l.releaseTx(txCtx, tx, tok, true)
+// outside it. Once fn has returned, the bound's timer no longer cuts tx
+// short (a commit cut short has an unknown outcome): the server's bound
+// still ends a client that hangs from here on.
+func (l *Lock) commitRelease(ctx context.Context, g dialect.Guarder, gtx *guardedTx, tok Token, fresh bool, lost error) error {
+	gtx.timer.Stop()
+	tx := gtx.tx
+	holds, err := l.releaseTx(gtx.ctx, tx, tok, true)
 	if err != nil {
 		tx.Rollback()
 		relErr := l.releaseAfter(ctx, tok, fresh)

@@ -238,7 +238,9 @@ func tortureTxWorker(ctx context.Context, mod *distlock.Module) error {
 			id := fmt.Sprintf("%d.%d", os.Getpid(), g)
 			for ctx.Err() == nil {
 				name := "torture-" + strconv.Itoa(rand.N(names))
-				err := mod.Get(name).DoTx(ctx, func(ctx context.Context, tx *sql.Tx) error {
+				// The run's end does not cut a DoTx short: a commit cut
+				// short has an unknown outcome, which the count cannot use.
+				err := mod.Get(name).DoTx(context.WithoutCancel(ctx), func(ctx context.Context, tx *sql.Tx) error {
 					var n int
 					if err := tx.QueryRowContext(ctx, fmt.Sprintf("SELECT n FROM %s WHERE name = '%s'", counters, name)).Scan(&n); err != nil {
 						return err

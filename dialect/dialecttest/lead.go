@@ -14,9 +14,11 @@ import (
 
 // Two Modules campaigning with Lead never lead at once, every term's fence
 // is above the previous one, Leader shows the leader (owner and term) to
-// the other candidate, leadership passes between them, and when their
-// contexts end both return an error matching ctx.Err() and give
-// leadership up.
+// the other candidate, and a Lead whose context ends returns an error
+// matching ctx.Err() and gives leadership up, to the other candidate
+// waiting for it. Each candidate ends its campaign after each term it
+// wins and campaigns again once the other has led, so that leadership
+// passes back and forth while both campaign.
 func testLead(t *testing.T, h Harness) {
 	const terms = 8
 	b := setup(t, h, distlock.Config{})
@@ -33,40 +35,54 @@ func testLead(t *testing.T, h Harness) {
 		leading atomic.Int32
 		mu      sync.Mutex
 		fences  []int64
-		leaders = map[string]int{}
-		errs    = make(chan error, 2*terms+len(owners))
+		leaders []string
+		errs    = make(chan error, 4*terms)
 	)
+	led := func() (int, string) { // terms so far, and the last leader
+		mu.Lock()
+		defer mu.Unlock()
+		if len(leaders) == 0 {
+			return 0, ""
+		}
+		return len(leaders), leaders[len(leaders)-1]
+	}
 	var wg sync.WaitGroup
 	for i, m := range mods {
 		wg.Go(func() {
 			follower := mods[1-i]
-			err := m.Lead(ctx, name, func(ctx context.Context, l *distlock.Lock) error {
-				if n := leading.Add(1); n != 1 {
-					errs <- fmt.Errorf("%d leaders at once", n)
+			for ctx.Err() == nil {
+				campaign, stop := context.WithCancel(ctx)
+				err := m.Lead(campaign, name, func(ctx context.Context, l *distlock.Lock) error {
+					if n := leading.Add(1); n != 1 {
+						errs <- fmt.Errorf("%d leaders at once", n)
+					}
+					defer leading.Add(-1)
+					info, err := follower.Leader(ctx, name)
+					if err != nil || info.Owner != owners[i] || info.Fence != l.Fence() {
+						errs <- fmt.Errorf("Leader during %s's term %d: %+v, %v", owners[i], l.Fence(), info, err)
+					}
+					mu.Lock()
+					if n := len(fences); n > 0 && l.Fence() <= fences[n-1] {
+						errs <- fmt.Errorf("term %d after term %d", l.Fence(), fences[n-1])
+					}
+					fences = append(fences, l.Fence())
+					leaders = append(leaders, owners[i])
+					if len(fences) == terms {
+						cancel()
+					}
+					mu.Unlock()
+					stop() // end this campaign; Lead gives leadership up
+					return nil
+				})
+				stop()
+				if !errors.Is(err, context.Canceled) {
+					errs <- fmt.Errorf("Lead of %s returned %v, want context.Canceled", owners[i], err)
+					return
 				}
-				defer leading.Add(-1)
-				info, err := follower.Leader(ctx, name)
-				if err != nil || info.Owner != owners[i] || info.Fence != l.Fence() {
-					errs <- fmt.Errorf("Leader during %s's term %d: %+v, %v", owners[i], l.Fence(), info, err)
+				// Campaign again once the other candidate has led.
+				for n, last := led(); ctx.Err() == nil && (n == 0 || last == owners[i]); n, last = led() {
+					time.Sleep(time.Millisecond)
 				}
-				mu.Lock()
-				if n := len(fences); n > 0 && l.Fence() <= fences[n-1] {
-					errs <- fmt.Errorf("term %d after term %d", l.Fence(), fences[n-1])
-				}
-				fences = append(fences, l.Fence())
-				leaders[owners[i]]++
-				if len(fences) == terms {
-					cancel()
-				}
-				mu.Unlock()
-				select { // lead a while, or until the end
-				case <-ctx.Done():
-				case <-time.After(5 * time.Millisecond):
-				}
-				return nil
-			})
-			if !errors.Is(err, context.Canceled) {
-				errs <- fmt.Errorf("Lead of %s returned %v, want context.Canceled", owners[i], err)
 			}
 		})
 	}
@@ -78,8 +94,10 @@ func testLead(t *testing.T, h Harness) {
 	if len(fences) < terms {
 		t.Fatalf("%d terms in 30s, want %d", len(fences), terms)
 	}
-	if len(leaders) < 2 {
-		t.Errorf("only %v led: leadership never passed", leaders)
+	for k := 1; k < len(leaders); k++ {
+		if leaders[k] == leaders[k-1] {
+			t.Errorf("%s led twice in a row: %v", leaders[k], leaders)
+		}
 	}
 	if info, err := b.mod.Leader(b.ctx, name); !errors.Is(err, distlock.ErrNotHeld) {
 		t.Fatalf("after Lead returned, Leader = %+v, %v; want ErrNotHeld", info, err)
