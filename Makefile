@@ -28,7 +28,8 @@ bench-smoke:
 	DISTLOCK_BENCH_MYSQL_URL="$${DISTLOCK_BENCH_MYSQL_URL:-$$DISTLOCK_TEST_MYSQL_URL}" \
 	go test -run='^$$' -bench=. -benchtime=20x ./...
 
-# TORTURE_FLAGS=-torture.duration=5m for a long run.
+# TORTURE_FLAGS=-torture.duration=5m for a long run (-torturetx.duration=5m
+# -torturetx.pauses=60 for the DoTx torture: holders stopped past their lease).
 torture:
 	cd integration && $(GOTEST) -run '^TestTorture' -v ./... $(TORTURE_FLAGS) | grep -v '^=== '
 

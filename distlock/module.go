@@ -15,6 +15,7 @@ import (
 // Module is the entry point: one lock table on one database. It is safe
 // for concurrent use; make one per table and process and share it.
 type Module struct {
+	db      *sql.DB // the caller's; DoTx begins its transactions on it
 	store   dialect.Store
 	cfg     Config
 	waiters waiters
@@ -29,6 +30,7 @@ type Module struct {
 	mu         sync.Mutex     // orders spawn's wg.Add before Close's wg.Wait
 	giving     sync.WaitGroup // background give-backs (see giveBack)
 	storeGone  bool           // set under mu once Close stops give-backs
+	guarded    sync.Map       // guardKey → struct{}: transactions Lock.Guard checked, until their bound
 	listenOnce sync.Once
 	closeOnce  sync.Once
 	closeErr   error
@@ -53,7 +55,7 @@ func New(db *sql.DB, d dialect.Dialect, cfg Config) (*Module, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
 	}
-	m := &Module{store: store, cfg: cfg}
+	m := &Module{db: db, store: store, cfg: cfg}
 	m.ctx, m.cancel = context.WithCancel(context.Background())
 	return m, nil
 }

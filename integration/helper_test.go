@@ -117,8 +117,14 @@ func runHelper(ctx context.Context, mode string) error {
 		fmt.Println(time.Since(start).Microseconds())
 		return nil
 	}
+	if run := moreHelpers[mode]; run != nil {
+		return run(ctx, mod, name)
+	}
 	return fmt.Errorf("unknown helper mode %q", mode)
 }
+
+// moreHelpers are helper modes defined next to their tests.
+var moreHelpers = map[string]func(ctx context.Context, mod *distlock.Module, name string) error{}
 
 // contend runs H_ROUNDS critical sections under the lock. Each appends
 // "enter PID FENCE" and "exit PID FENCE" to H_LOG (O_APPEND, one write per

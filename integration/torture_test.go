@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"cmp"
 	"encoding/json"
 	"flag"
 	"os"
@@ -154,6 +155,7 @@ func torture(t *testing.T, tg target, hooks tortureHooks) {
 type workers struct {
 	t       *testing.T
 	h       helper
+	mode    string // helper mode; "" is "torture"
 	mu      sync.Mutex
 	procs   map[int]*workerProc
 	started int
@@ -174,7 +176,7 @@ func (w *workers) start() {
 		h.tg.DSN = nodes[w.started%len(nodes)]
 		w.mu.Unlock()
 	}
-	cmd := h.command(w.t, "torture")
+	cmd := h.command(w.t, cmp.Or(w.mode, "torture"))
 	var out strings.Builder
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {

@@ -102,6 +102,16 @@ func Run(t *testing.T, h Harness) {
 		{"TokensNeverLogged", testTokensNeverLogged},
 		{"NoConnectionLeaks", testNoConnectionLeaks},
 		{"MutualExclusion", testMutualExclusion},
+		{"GuardHoldsOffTakeover", testGuardHoldsOffTakeover},
+		{"GuardRefuses", testGuardRefuses},
+		{"GuardBound", testGuardBound},
+		{"VacuumBesideGuard", testVacuumBesideGuard},
+		{"ReleaseTx", testReleaseTx},
+		{"DoTx", testDoTx},
+		{"DoTxExclusion", testDoTxExclusion},
+		{"DoTxOverrun", testDoTxOverrun},
+		{"Lead", testLead},
+		{"LeadLost", testLeadLost},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,4 +1,4 @@
-// Package mysql is distlock's dialect for MySQL 8 and MariaDB 10.5 and
+// Package mysql is distlock's dialect for MySQL 8 and MariaDB 10.6 and
 // later, on github.com/go-sql-driver/mysql:
 //
 //	db, err := sql.Open("mysql", "app:secret@tcp(db.internal:3306)/app")
@@ -61,7 +61,8 @@ func (mysqlDialect) Bind(db *sql.DB, table string) (dialect.Store, error) {
 		return nil, err
 	}
 	plain := newStatements(table)
-	return &store{db: db, table: table, sql: plain, galera: galeraStatements(plain), stmts: dialect.NewStmts(db)}, nil
+	return &store{db: db, table: table, sql: plain, galera: galeraStatements(plain), stmts: dialect.NewStmts(db),
+		guardSQL: newGuardStatements(table)}, nil
 }
 
 type store struct {
@@ -71,6 +72,9 @@ type store struct {
 	galera statements     // sql with causal reads, for Galera (see galera.go)
 	probe  prober         // which of the two this server needs
 	stmts  *dialect.Stmts // see dialect.Stmts: one round trip per statement
+
+	guardSQL   guardStatements // see guard.go
+	guardState guardState
 }
 
 // Close closes the prepared statements.

@@ -100,8 +100,11 @@ func newStatements(table string) statements {
 		// last, so that acquisitions wait only for the end of a batch.
 		// (An acquisition of a name being deleted may deadlock with the
 		// batch; InnoDB then rolls one of them back and it is retried.)
+		// SKIP LOCKED passes over a row that a guarded transaction holds
+		// (see guard.go): waiting for it would keep the rows locked before
+		// it, and so their acquisitions, waiting as long.
 		vacuumScan:   r.Replace("SELECT name, expires_at <= {NOW} FROM {TABLE} WHERE name > ? ORDER BY name LIMIT ?"),
-		vacuumLock:   r.Replace("SELECT name, fence FROM {TABLE} WHERE name IN (%s) AND expires_at <= {NOW} FOR UPDATE"),
+		vacuumLock:   r.Replace("SELECT name, fence FROM {TABLE} WHERE name IN (%s) AND expires_at <= {NOW} FOR UPDATE SKIP LOCKED"),
 		vacuumDelete: r.Replace("DELETE FROM {TABLE} WHERE name IN (%s)"),
 		vacuumFloor:  r.Replace("UPDATE {TABLE_meta} SET fence_floor = GREATEST(fence_floor, ?) WHERE id = 1"),
 	}

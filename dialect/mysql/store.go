@@ -78,6 +78,12 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int
 	if err != nil || id == 0 {
 		return 0, 0, false, classify(err)
 	}
+	return releasedHolds(id)
+}
+
+// releasedHolds splits the LAST_INSERT_ID of a release (see
+// statements.release) into the holds left and the head of the line.
+func releasedHolds(id int64) (int, int64, bool, error) {
 	const base = 1 << 20
 	return int(id%base - 1), id / base, true, nil
 }

@@ -94,7 +94,8 @@ func (pgDialect) Bind(db *sql.DB, table string) (dialect.Store, error) {
 		return nil, err
 	}
 	_, isPgx := db.Driver().(*stdlib.Driver)
-	return &store{db: db, table: table, channel: table + "_released", sql: newStatements(table), pgx: isPgx}, nil
+	return &store{db: db, table: table, channel: table + "_released", sql: newStatements(table), pgx: isPgx,
+		guardSQL: newGuardStatements(table)}, nil
 }
 
 type store struct {
@@ -109,6 +110,8 @@ type store struct {
 	// of pgx's named statements: from then on every statement of this
 	// Store runs in poolerMode.
 	pooled atomic.Bool
+
+	guardSQL guardStatements // see guard.go
 
 	mu  sync.Mutex
 	cfg *pgx.ConnConfig // of the caller's pool, for our own connections

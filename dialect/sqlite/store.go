@@ -15,6 +15,8 @@ type store struct {
 	sql   statements
 	stmts *dialect.Stmts // parsed once per connection, not on every call
 
+	guardSQL guardStatements // see guard.go
+
 	// turn is held while a statement that writes runs. SQLite has one
 	// writer at a time; goroutines of one process that collided on its
 	// lock would each sleep in SQLite's busy handler, up to 100ms a time
@@ -25,7 +27,8 @@ type store struct {
 }
 
 func newStore(db *sql.DB, table string) *store {
-	return &store{db: db, table: table, sql: newStatements(table), stmts: dialect.NewStmts(db), turn: make(chan struct{}, 1)}
+	return &store{db: db, table: table, sql: newStatements(table), stmts: dialect.NewStmts(db), turn: make(chan struct{}, 1),
+		guardSQL: newGuardStatements(table)}
 }
 
 // write runs f, which writes, in this store's turn.
