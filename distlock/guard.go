@@ -34,7 +34,7 @@ type guardKey struct {
 // roll tx back and run it again. Guard does not change the handle.
 //
 // How it holds off a takeover: PostgreSQL locks the lock's row FOR SHARE,
-// MySQL/MariaDB LOCK IN SHARE MODE, until tx ends; every write of that
+// MySQL/MariaDB FOR UPDATE, until tx ends; every write of that
 // row (a takeover, but also the holder's own Extend or Release, a waiter's
 // Acquire or TryAcquire, and Vacuum) waits for tx. SQLite makes tx a write
 // transaction (a write of the row that changes nothing): SQLite has one

@@ -136,11 +136,15 @@ func (m *Module) spawn(f func()) error {
 func (m *Module) pushing() bool { return m.push.Load() }
 
 // wakeHead wakes the waiter at the head of the line of name, whose ticket
-// a release returned (0: nobody waits), if it waits in this Module.
+// a release returned, if it waits in this Module. When the release could
+// not tell (0: nobody waits, or the dialect does not read the line on
+// release), the first waiter of this Module, if any, looks.
 func (m *Module) wakeHead(name string, next int64) {
 	if next != 0 {
 		m.waiters.wake(place{name, next}, true)
+		return
 	}
+	m.waiters.wakeNext(name, 0)
 }
 
 // listen starts, once, the goroutine that relays the database's release

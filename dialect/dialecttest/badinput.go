@@ -243,7 +243,13 @@ func testCloseStopsDo(t *testing.T, h Harness) {
 			return nil
 		})
 	}()
-	<-inside
+	select { // every wait of the suite is bounded
+	case <-inside:
+	case err := <-done:
+		t.Fatalf("Do failed before its function ran: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Do's function did not run within 10s")
+	}
 	waiting := make(chan error, 1)
 	go func() {
 		_, err := m.Acquire(b.ctx, name)

@@ -29,23 +29,25 @@ type guardStatements struct {
 
 func newGuardStatements(table string) guardStatements {
 	row := strings.ReplaceAll(rowColumns, "{NOW}", now)
-	r := strings.NewReplacer("{TABLE_queue}", "`"+table+"_queue`", "{TABLE}", "`"+table+"`", "{NOW}", now, "{ROW}", row)
+	r := strings.NewReplacer("{TABLE}", "`"+table+"`", "{NOW}", now, "{ROW}", row)
 	return guardStatements{
 		// A locking read sees the row's latest committed version (not the
-		// transaction's snapshot) and keeps a shared lock on it until tx
-		// ends: every write of the row by another transaction (a takeover,
-		// an extend, a release, a vacuum) waits until then, or until its
+		// transaction's snapshot) and keeps a lock on it until tx ends:
+		// every write of the row by another transaction (a takeover, an
+		// extend, a release, a vacuum) waits until then, or until its
 		// innodb_lock_wait_timeout (error 1205, which distlock retries).
+		// The lock is exclusive (FOR UPDATE), not shared: with a shared
+		// one, ReleaseTx's upgrade to exclusive deadlocked with a waiter
+		// already queued for the row (InnoDB then rolled back either, and
+		// the guarded transaction's work with it).
 		guard: r.Replace("SELECT {ROW} FROM {TABLE}\n" +
-			"WHERE name = ? AND token_hash = ? AND expires_at > {NOW} LOCK IN SHARE MODE"),
+			"WHERE name = ? AND token_hash = ? AND expires_at > {NOW} FOR UPDATE"),
 		// Release, in tx; the third parameter (guarded) accepts a lease
-		// that ran out while tx held the row. See statements.release.
-		// As Release: LAST_INSERT_ID carries the holds before and the
-		// head of the line. Parameters: name, name, hash, guarded.
+		// that ran out while tx held the row. As Release (which does not
+		// read the line: see statements.release).
 		releaseTx: r.Replace("UPDATE {TABLE} SET\n" +
 			"    expires_at = CASE WHEN holds <= 1 THEN {NOW} ELSE expires_at END,\n" +
-			"    holds = LAST_INSERT_ID(holds + " + holdsBase + " * IF(holds <= 1, coalesce((SELECT q.ticket FROM {TABLE_queue} AS q\n" +
-			"        WHERE q.name = ? AND q.expires_at > {NOW} ORDER BY q.ticket LIMIT 1), 0), 0)) MOD " + holdsBase + " - 1\n" +
+			"    holds = LAST_INSERT_ID(holds) - 1\n" +
 			"WHERE name = ? AND token_hash = ? AND (? OR expires_at > {NOW})"),
 		bound: "SET SESSION %[1]s = IF(@@session.%[1]s BETWEEN 1 AND %[2]d, @@session.%[1]s, %[2]d)",
 	}
@@ -88,7 +90,7 @@ func (s *store) bound(ctx context.Context, tx *sql.Tx, bound time.Duration) erro
 }
 
 func (s *store) ReleaseTx(ctx context.Context, tx *sql.Tx, name string, tokenHash []byte, guarded bool) (int, int64, bool, error) {
-	res, err := tx.ExecContext(ctx, s.guardSQL.releaseTx, name, name, tokenHash, guarded)
+	res, err := tx.ExecContext(ctx, s.guardSQL.releaseTx, name, tokenHash, guarded)
 	if err != nil {
 		return 0, 0, false, classify(err)
 	}

@@ -31,16 +31,13 @@ type statements struct {
 	queue                                             queueStatements
 }
 
-// holdsBase separates the holds from the ticket in the LAST_INSERT_ID of
-// a release: a lock is re-entered fewer than 2^20 times.
-const holdsBase = "1048576"
-
 func newStatements(table string) statements {
 	row := strings.ReplaceAll(rowColumns, "{NOW}", now)
 	names := []string{"{TABLE_meta}", "`" + table + "_meta`", "{TABLE_queue}", "`" + table + "_queue`",
 		"{TABLE}", "`" + table + "`", "{NOW}", now, "{ROW}", row}
 	inner := strings.NewReplacer(names...)
-	r := strings.NewReplacer(append(names, "{AHEAD}", inner.Replace(ahead), "{WAITERS}", inner.Replace(waiters))...)
+	r := strings.NewReplacer(append(names, "{AHEAD}", inner.Replace(ahead), "{WAITERS}", inner.Replace(waiters),
+		"{FLOOR}", inner.Replace("(SELECT fence_floor FROM {TABLE_meta} WHERE id = 1 LOCK IN SHARE MODE)"))...)
 	return statements{
 		// One statement. Parameters: name, new hash, owner, ttl µs for the
 		// insert; then held hash, held hash, owner, new hash, held hash,
@@ -53,17 +50,20 @@ func newStatements(table string) statements {
 		//
 		// While the lock's line is live, a free lock goes only to its head:
 		// the proposed row's holds says whether a live place comes before
-		// the caller's (0 when one does; the caller's ticket, 0 for none,
-		// is the fifth parameter), read back as VALUES(holds) by the
+		// the caller's ({AHEAD}, asked three times with the name and the
+		// caller's ticket, 0 for none), read back as VALUES(holds) by the
 		// update, and a new row proposed then is inserted free and
-		// reported held. Re-entry needs a live row.
+		// reported held, with the fence floor as its fence (the next
+		// acquisition of it adds one). Re-entry needs a live row. The line is read by
+		// subqueries in VALUES, which InnoDB runs as consistent reads: an
+		// INSERT … SELECT would share-lock the places it reads until the
+		// statement ends, and an acquire waiting for a held row would then
+		// hold up every waiter's enqueue and renewal behind it.
 		acquire: r.Replace("INSERT INTO {TABLE} (name, token_hash, owner, holds, fence, acquired_at, expires_at)\n" +
-			"SELECT ?, ?, ?, IF(line.ahead, 0, 1),\n" +
-			"    IF(line.ahead, LAST_INSERT_ID(2 + 0 * m.fence_floor) * 0 + m.fence_floor,\n" +
-			"       LAST_INSERT_ID(4 * (m.fence_floor + 1)) DIV 4),\n" +
-			"    {NOW}, IF(line.ahead, {NOW}, {NOW} + INTERVAL ? MICROSECOND)\n" +
-			"FROM {TABLE_meta} AS m, (SELECT {AHEAD} AS ahead) AS line\n" +
-			"WHERE m.id = 1 LOCK IN SHARE MODE\n" +
+			"VALUES (?, ?, ?, 1 - {AHEAD},\n" +
+			"    IF({AHEAD}, LAST_INSERT_ID(2 + 0 * {FLOOR}) * 0 + {FLOOR},\n" +
+			"       LAST_INSERT_ID(4 * ({FLOOR} + 1)) DIV 4),\n" +
+			"    {NOW}, IF({AHEAD}, {NOW}, {NOW} + INTERVAL ? MICROSECOND))\n" +
 			"ON DUPLICATE KEY UPDATE\n" +
 			"    holds = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN 1\n" +
 			"        WHEN expires_at > {NOW} AND token_hash = ? THEN holds + 1 ELSE holds END,\n" +
@@ -78,14 +78,16 @@ func newStatements(table string) statements {
 			"        OR expires_at > {NOW} AND token_hash = ? THEN {NOW} + INTERVAL ? MICROSECOND ELSE expires_at END"),
 		extend: r.Replace("UPDATE {TABLE} SET expires_at = {NOW} + INTERVAL ? MICROSECOND, fence = LAST_INSERT_ID(fence)\n" +
 			"WHERE name = ? AND token_hash = ? AND expires_at > {NOW}"),
-		// LAST_INSERT_ID is the holds before the release (≥ 1, below
-		// holdsBase), plus holdsBase times the ticket of the live head of
-		// the lock's line when the last hold goes, or 0 when no live row
-		// matched. Parameters: name, name, token hash.
+		// LAST_INSERT_ID is the holds before the release (≥ 1), or 0 when
+		// no live row matched. It does not read the line: a subquery of an
+		// UPDATE share-locks what it reads until the transaction ends, and
+		// in the caller's transaction (ReleaseTx) that deadlocked with
+		// waiters taking places. Nothing pushes releases to other
+		// processes here; the releaser wakes the first waiter of its own
+		// Module, which reads the line.
 		release: r.Replace("UPDATE {TABLE} SET\n" +
 			"    expires_at = CASE WHEN holds <= 1 THEN {NOW} ELSE expires_at END,\n" +
-			"    holds = LAST_INSERT_ID(holds + " + holdsBase + " * IF(holds <= 1, coalesce((SELECT q.ticket FROM {TABLE_queue} AS q\n" +
-			"        WHERE q.name = ? AND q.expires_at > {NOW} ORDER BY q.ticket LIMIT 1), 0), 0)) MOD " + holdsBase + " - 1\n" +
+			"    holds = LAST_INSERT_ID(holds) - 1\n" +
 			"WHERE name = ? AND token_hash = ? AND expires_at > {NOW}"),
 		inspect: r.Replace("SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE name = ? AND expires_at > {NOW}"),
 		list:    r.Replace("SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE expires_at > {NOW} ORDER BY name"),

@@ -20,9 +20,10 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 		return dialect.AcquireResult{}, err
 	}
 	ttl := req.TTL.Microseconds()
-	res, err := s.exec(ctx, q.acquire,
-		req.Name, req.NewHash, req.Owner, ttl, req.Name, req.Ticket, req.Ticket,
-		held, held, req.Owner, req.NewHash, held, ttl)
+	line := []any{req.Name, req.Ticket, req.Ticket} // {AHEAD}'s parameters
+	args := append([]any{req.Name, req.NewHash, req.Owner}, line...)
+	args = append(append(args, line...), line...)
+	res, err := s.exec(ctx, q.acquire, append(args, ttl, held, held, req.Owner, req.NewHash, held, ttl)...)
 	if err != nil {
 		return dialect.AcquireResult{}, err
 	}
@@ -70,7 +71,7 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int
 	if err != nil {
 		return 0, 0, false, err
 	}
-	res, err := s.exec(ctx, q.release, name, name, tokenHash)
+	res, err := s.exec(ctx, q.release, name, tokenHash)
 	if err != nil {
 		return 0, 0, false, err
 	}
@@ -81,11 +82,11 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int
 	return releasedHolds(id)
 }
 
-// releasedHolds splits the LAST_INSERT_ID of a release (see
-// statements.release) into the holds left and the head of the line.
+// releasedHolds reads the LAST_INSERT_ID of a release (see
+// statements.release): the holds left; the head of the line is unknown
+// (0).
 func releasedHolds(id int64) (int, int64, bool, error) {
-	const base = 1 << 20
-	return int(id%base - 1), id / base, true, nil
+	return int(id - 1), 0, true, nil
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {
