@@ -6,40 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"log"
-	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/distlock/distlock/dialect/sqlite"
 	"github.com/distlock/distlock/distlock"
 )
 
 // openGuardExample opens a Module and its *sql.DB on a fresh SQLite file,
 // with a table of the application's own next to the locks.
 func openGuardExample(cfg distlock.Config, schema string) (*distlock.Module, *sql.DB, func()) {
-	dir, err := os.MkdirTemp("", "distlock-example")
-	if err != nil {
-		log.Fatal(err)
-	}
-	db, err := sqlite.Open(filepath.Join(dir, "app.db"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	mod, err := distlock.New(db, sqlite.Dialect(), cfg)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := mod.Migrate(context.Background()); err != nil {
-		log.Fatal(err)
-	}
+	mod, db, done := openExampleDB(cfg)
 	if _, err := db.Exec(schema); err != nil {
 		log.Fatal(err)
 	}
-	return mod, db, func() {
-		mod.Close()
-		db.Close()
-		os.RemoveAll(dir)
-	}
+	return mod, db, done
 }
 
 func ExampleLock_Guard() {

@@ -2,6 +2,7 @@ package distlock_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log"
@@ -16,6 +17,12 @@ import (
 // openExample opens a Module on a fresh SQLite file. Real programs open
 // their database once and keep the Module for their lifetime.
 func openExample(cfg distlock.Config) (*distlock.Module, func()) {
+	mod, _, done := openExampleDB(cfg)
+	return mod, done
+}
+
+// openExampleDB is openExample that also returns the *sql.DB.
+func openExampleDB(cfg distlock.Config) (*distlock.Module, *sql.DB, func()) {
 	dir, err := os.MkdirTemp("", "distlock-example")
 	if err != nil {
 		log.Fatal(err)
@@ -31,7 +38,7 @@ func openExample(cfg distlock.Config) (*distlock.Module, func()) {
 	if err := mod.Migrate(context.Background()); err != nil {
 		log.Fatal(err)
 	}
-	return mod, func() {
+	return mod, db, func() {
 		mod.Close()
 		db.Close()
 		os.RemoveAll(dir)
