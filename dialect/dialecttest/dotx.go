@@ -28,7 +28,7 @@ func testReleaseTx(t *testing.T, h Harness) {
 	}
 	releaseIn := func(commit bool) {
 		t.Helper()
-		tx, err := b.db.BeginTx(b.ctx, nil)
+		tx, err := b.raw.BeginTx(b.ctx, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,6 +124,7 @@ func testReleaseTx(t *testing.T, h Harness) {
 func testDoTx(t *testing.T, h Harness) {
 	b := setup(t, h, distlock.Config{})
 	data := b.dataTable(t)
+	m := b.callerModule(t, distlock.Config{})
 	other := b.peer(t, distlock.Config{})
 	boom := errors.New("boom")
 	cases := []struct {
@@ -139,7 +140,7 @@ func testDoTx(t *testing.T, h Harness) {
 	for k, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			name := uniqueName("dotx")
-			l := b.mod.Get(name)
+			l := m.Get(name)
 			if tc.reenter {
 				if err := l.Acquire(b.ctx); err != nil {
 					t.Fatal(err)
@@ -159,7 +160,7 @@ func testDoTx(t *testing.T, h Harness) {
 						return err
 					}
 					// Not visible outside yet, and the lock is held.
-					if _, ok := value(t, ctx, b.db, data, k); ok {
+					if _, ok := value(t, ctx, b.raw, data, k); ok {
 						return errors.New("the write is visible before the commit")
 					}
 					if info, err := other.Inspect(ctx, name); err != nil || info.Fence != fence {
@@ -171,7 +172,7 @@ func testDoTx(t *testing.T, h Harness) {
 					return nil
 				})
 			}()
-			v, written := value(t, b.ctx, b.db, data, k)
+			v, written := value(t, b.ctx, b.raw, data, k)
 			info, ierr := other.Inspect(b.ctx, name)
 			switch {
 			case tc.fail == nil && err != nil:
@@ -201,9 +202,9 @@ func testDoTxExclusion(t *testing.T, h Harness) {
 	data := b.dataTable(t)
 	b.exec(t, "INSERT INTO "+data+" (k, v) VALUES (1, 0)")
 	name := uniqueName("dotx-mutex")
-	mods := []*distlock.Module{b.mod}
+	var mods []*distlock.Module
 	for len(mods) < modules {
-		mods = append(mods, b.peer(t, distlock.Config{RetryInterval: 5 * time.Millisecond}))
+		mods = append(mods, b.callerModule(t, distlock.Config{RetryInterval: 5 * time.Millisecond}))
 	}
 	failures := make(chan error, modules*workers)
 	var wg sync.WaitGroup
@@ -233,7 +234,7 @@ func testDoTxExclusion(t *testing.T, h Harness) {
 	for err := range failures {
 		t.Error(err)
 	}
-	if v, _ := value(t, b.ctx, b.db, data, 1); v != modules*workers*rounds {
+	if v, _ := value(t, b.ctx, b.raw, data, 1); v != modules*workers*rounds {
 		t.Fatalf("counter = %d, want %d: an update was lost", v, modules*workers*rounds)
 	}
 }
@@ -247,7 +248,7 @@ func testDoTxOverrun(t *testing.T, h Harness) {
 	data := b.dataTable(t)
 	name := uniqueName("dotx-overrun")
 	var cause error
-	err := b.mod.Get(name).DoTx(b.ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err := b.callerModule(t, distlock.Config{MaxTime: short}).Get(name).DoTx(b.ctx, func(ctx context.Context, tx *sql.Tx) error {
 		time.Sleep(short + short/2) // paused, not watching ctx
 		cause = context.Cause(ctx)
 		_, err := tx.ExecContext(context.Background(), "INSERT INTO "+data+" (k, v) VALUES (1, 1)")
@@ -256,7 +257,7 @@ func testDoTxOverrun(t *testing.T, h Harness) {
 	if !errors.Is(err, distlock.ErrLost) || !errors.Is(cause, distlock.ErrLost) {
 		t.Fatalf("DoTx: %v (fn's ctx: %v); want ErrLost", err, cause)
 	}
-	if _, ok := value(t, b.ctx, b.db, data, 1); ok {
+	if _, ok := value(t, b.ctx, b.raw, data, 1); ok {
 		t.Fatal("the write of a DoTx past its bound was committed")
 	}
 	if _, err := b.mod.Inspect(b.ctx, name); !errors.Is(err, distlock.ErrNotHeld) {

@@ -38,10 +38,11 @@ func value(t *testing.T, ctx context.Context, db *sql.DB, table string, k int) (
 // deferredPool returns a pool on the test's database whose transactions do
 // not take SQLite's write lock at BEGIN (the harness's DSN may ask for
 // BEGIN IMMEDIATE), so that only Guard can make them writers. Other
-// databases' DSNs are left alone.
+// databases' DSNs are left alone. Like the pool of an application's own
+// SQL, it is pooler-safe behind a pooler (Harness.RawDSN).
 func (b *bundle) deferredPool(t *testing.T) *sql.DB {
 	t.Helper()
-	db, err := sql.Open(b.h.DriverName, strings.Replace(b.dsn, "_txlock=immediate", "_txlock=deferred", 1))
+	db, err := sql.Open(b.h.DriverName, strings.Replace(b.rawDSN(), "_txlock=immediate", "_txlock=deferred", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +116,7 @@ func testGuardHoldsOffTakeover(t *testing.T, h Harness) {
 		t.Fatalf("takeover after the commit: %v", err)
 	}
 	defer lt.Release(b.ctx)
-	if v, ok := value(t, b.ctx, b.db, data, 1); !ok || v != int(l.Fence()) {
+	if v, ok := value(t, b.ctx, b.raw, data, 1); !ok || v != int(l.Fence()) {
 		t.Fatalf("guarded write: %d, %v; want %d", v, ok, l.Fence())
 	}
 	if lt.Fence() <= l.Fence() {
@@ -181,7 +182,7 @@ func testGuardRefuses(t *testing.T, h Harness) {
 			if err := tx.Rollback(); err != nil {
 				t.Fatal(err)
 			}
-			if _, ok := value(t, b.ctx, b.db, data, i); ok {
+			if _, ok := value(t, b.ctx, b.raw, data, i); ok {
 				t.Fatal("the write of a refused transaction is there")
 			}
 		})
@@ -232,7 +233,7 @@ func testGuardBound(t *testing.T, h Harness) {
 	if err := tx.Commit(); err == nil {
 		t.Fatal("the guarded transaction committed after its bound")
 	}
-	if _, ok := value(t, b.ctx, b.db, data, 1); ok {
+	if _, ok := value(t, b.ctx, b.raw, data, 1); ok {
 		t.Fatal("the write of the transaction ended at its bound is there")
 	}
 }

@@ -140,7 +140,7 @@ func setup(t *testing.T, h Harness, cfg distlock.Config) *bundle {
 	b.db = b.open(t)
 	b.raw = b.db
 	if h.RawDSN != nil {
-		raw, err := sql.Open(h.DriverName, h.RawDSN(b.dsn))
+		raw, err := sql.Open(h.DriverName, b.rawDSN())
 		if err != nil {
 			t.Fatalf("sql.Open: %v", err)
 		}
@@ -164,6 +164,29 @@ func (b *bundle) open(t *testing.T) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// rawDSN is the DSN of the pool on which the suite, or an application,
+// runs its own SQL (Harness.RawDSN).
+func (b *bundle) rawDSN() string {
+	if b.h.RawDSN != nil {
+		return b.h.RawDSN(b.dsn)
+	}
+	return b.dsn
+}
+
+// callerModule returns a Module on a pool of its own opened as an
+// application opens the pool of its own SQL (behind a pooler: a
+// pooler-safe one, Harness.RawDSN), for tests whose fn runs the
+// caller's SQL in the Module's transactions (DoTx).
+func (b *bundle) callerModule(t *testing.T, cfg distlock.Config) *distlock.Module {
+	t.Helper()
+	db, err := sql.Open(b.h.DriverName, b.rawDSN())
+	if err != nil {
+		t.Fatalf("sql.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return b.module(t, db, cfg)
 }
 
 // module returns a Module on db for the test's table.
