@@ -108,7 +108,10 @@ func torture(t *testing.T, tg target, hooks tortureHooks) {
 		}
 		injected[f.name]++
 	}
-	reports := w.wait(until.Add(3 * *tortureMaxTime))
+	// A worker ends within its Do's release and its Module's Close, which
+	// waits for background give-backs (up to 5 s, while the database is
+	// down).
+	reports := w.wait(until.Add(3**tortureMaxTime + 6*time.Second))
 	stopWatch()
 
 	res, err := checkTorture(logPath)
@@ -252,7 +255,7 @@ func (w *workers) wait(deadline time.Time) []workerReport {
 	select {
 	case <-done:
 	case <-time.After(time.Until(deadline)):
-		w.t.Errorf("torture workers still running %v after the end", time.Until(deadline))
+		w.t.Errorf("torture workers still running at %s, their deadline", deadline.Format("15:04:05.000"))
 		w.mu.Lock()
 		for _, p := range w.procs {
 			p.cmd.Process.Kill()

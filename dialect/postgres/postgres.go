@@ -63,6 +63,15 @@
 //     cancelled ctx ends the wait for a concurrent Migrate. The version
 //     table and lock keys are golang-migrate's, so the migrate CLI and
 //     Migrate serialise against each other.
+//   - Your own SQL. Statements of yours, in the transactions you hand to
+//     Guard and ReleaseTx or run in DoTx, need a pooler-safe mode of
+//     their own (default_query_exec_mode=exec in the DSN); the Store's
+//     statements then use it too.
+//   - Server restarts. After one failed server login (the server
+//     restarting), PgBouncer refuses every client for server_login_retry,
+//     15 s by default; waiting Acquires wait through it, but holders
+//     cannot extend meanwhile. A lower value (our tests use 1 s) brings
+//     the locks back sooner.
 package postgres
 
 import (
