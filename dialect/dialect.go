@@ -166,6 +166,13 @@ type AcquireResult struct {
 	// the holder's row could not be read (it may have vanished since), in
 	// which case Row is zero.
 	Row Row
+	// Queued is true when the acquisition was taken from the request's
+	// place in line (AcquireRequest.Ticket) but the dialect could not
+	// remove the place with it: the caller removes it (it lapses by
+	// itself otherwise). A dialect never reports a failure once the lock
+	// is taken: the caller would offer a new token, and the acquisition
+	// would be held by nobody until it expires.
+	Queued bool
 }
 
 // Row is one lock as the database sees it. Row never carries a token or a

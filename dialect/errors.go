@@ -65,6 +65,9 @@ func Classify(kind Kind, err error) error {
 	if err == nil {
 		return nil
 	}
+	if e := (*Error)(nil); errors.As(err, &e) {
+		return err // classified already (e.g. by a wrapping driver): keep it
+	}
 	return &Error{Kind: kind, Err: err}
 }
 

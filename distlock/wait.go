@@ -70,7 +70,7 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 			return false, dbError("acquire", l.name, err)
 		case res.Acquired:
 			if q != nil {
-				q.taken = true
+				q.taken = !res.Queued // else leave removes the place
 			}
 			if pending != "" && res.Reentered && offered == pending {
 				// The attempt that failed had taken the lock after all:

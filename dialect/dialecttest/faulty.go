@@ -36,6 +36,10 @@ type faulty struct {
 	mu     sync.Mutex
 	queue  []fault
 	always fault // applied to every statement while no fault is queued
+	// refuse, while set, refuses the next statement it matches with
+	// refusal, without running it (see refuseNext).
+	refuse  func(query string) bool
+	refusal error
 }
 
 // faulty opens a pool on the test's database whose statements can be
@@ -60,6 +64,32 @@ func (f *faulty) setAlways(fl fault) {
 	f.always = fl
 }
 
+// refuseNext makes the next statement that match matches fail with err
+// without running it, before any queued fault.
+func (f *faulty) refuseNext(match func(query string) bool, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuse, f.refusal = match, err
+}
+
+// refused reports the error with which query is refused, if it is.
+func (f *faulty) refused(query string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refuse == nil || !f.refuse(query) {
+		return nil
+	}
+	f.refuse = nil
+	return f.refusal
+}
+
+// refusing reports whether a refusal waits for its statement.
+func (f *faulty) refusing() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.refuse != nil
+}
+
 func (f *faulty) next() (fl fault, queued bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -79,7 +109,10 @@ func (f *faulty) requeue(fl fault) {
 }
 
 // run sends one statement through do, applying the next fault.
-func (f *faulty) run(ctx context.Context, _ string, do func() (driver.Rows, driver.Result, error)) (driver.Rows, driver.Result, error) {
+func (f *faulty) run(ctx context.Context, query string, do func() (driver.Rows, driver.Result, error)) (driver.Rows, driver.Result, error) {
+	if err := f.refused(query); err != nil {
+		return nil, nil, err
+	}
 	fl, queued := f.next()
 	if fl == connDown {
 		return nil, nil, errInjected

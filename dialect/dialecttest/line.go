@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distlock/distlock/dialect"
 	"github.com/distlock/distlock/distlock"
 )
 
@@ -160,6 +161,49 @@ func testDeadHeadLapses(t *testing.T, h Harness) {
 		t.Fatal("the next waiter did not get the lock within 10s of the head's death")
 	}
 	f.setAlways(0)
+}
+
+// A waiter whose place could not be removed when it took the lock (the
+// statement that removes it refused as busy, a deadlock: retryable, so
+// nothing happened) still holds the lock, with the token its handle has:
+// it releases it, and the lock is free.
+func testTakenDespiteStuckPlace(t *testing.T, h Harness) {
+	b := setup(t, h, distlock.Config{MaxTime: time.Minute})
+	f, db := b.faulty(t)
+	waiting := b.module(t, db, distlock.Config{MaxTime: time.Minute})
+	name := uniqueName("stuckplace")
+	tok, err := b.mod.Acquire(b.ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	l := waiting.Get(name)
+	got := make(chan error, 1)
+	go func() { got <- l.Acquire(ctx) }()
+	b.waitersBecome(t, name, 1)
+	queue := regexp.MustCompile(`(?is)DELETE\s+FROM\s+\W?` + b.table + `_queue\b`)
+	f.refuseNext(queue.MatchString, dialect.Classify(dialect.KindRetry, errors.New("injected: deadlock, try again")))
+	if err := b.mod.Release(b.ctx, name, tok); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Fatalf("the waiter's Acquire: %v", err)
+	}
+	if f.refusing() {
+		t.Fatal("no statement removed the place in line")
+	}
+	info, err := b.mod.Inspect(b.ctx, name)
+	if err != nil || info.Fence != l.Fence() || info.Holds != 1 {
+		t.Fatalf("after the acquisition: %+v, %v; want the waiter's (fence %d), one hold", info, err, l.Fence())
+	}
+	b.waitersBecome(t, name, 0)
+	if err := l.Release(b.ctx); err != nil {
+		t.Fatalf("release by the waiter: %v", err)
+	}
+	if info, err := b.mod.Inspect(b.ctx, name); !errors.Is(err, distlock.ErrNotHeld) {
+		t.Fatalf("after the waiter's release the lock is %+v, %v: held by a token nobody has", info, err)
+	}
 }
 
 // A waiter that gives up leaves the line at once: a newcomer can take the

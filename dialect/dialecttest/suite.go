@@ -84,6 +84,7 @@ func Run(t *testing.T, h Harness) {
 		{"ReleaseWakesOne", testReleaseWakesOne},
 		{"DeadHeadLapses", testDeadHeadLapses},
 		{"GiveUpLeavesLine", testGiveUpLeavesLine},
+		{"TakenDespiteStuckPlace", testTakenDespiteStuckPlace},
 		{"NoJumpingTheLine", testNoJumpingTheLine},
 		{"ReentryIgnoresLine", testReentryIgnoresLine},
 		{"BadNames", testBadNames},

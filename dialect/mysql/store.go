@@ -36,9 +36,8 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	case kindNew:
 		out.Acquired, out.Row.Fence, out.Row.Holds = true, value, 1
 		if req.Ticket != 0 { // taken from a place in line: leave the line
-			if _, err := s.exec(ctx, s.sql.queue.dequeue, req.Ticket, req.Name); err != nil {
-				return dialect.AcquireResult{}, err
-			}
+			_, err := s.exec(ctx, s.sql.queue.dequeue, req.Ticket, req.Name)
+			out.Queued = err != nil // the lock is taken all the same
 		}
 	case kindReentered:
 		out.Acquired, out.Reentered, out.Row.Fence = true, true, value

@@ -62,9 +62,10 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 		)
 		found = found && live // not a free row inserted behind a line
 		if err == nil && found && req.Ticket != 0 {
-			// Taken from a place in line: leave the line.
-			_, err = s.stmts.Exec(ctx, s.sql.queue.dequeue, sql.Named("name", req.Name), sql.Named("ticket", req.Ticket))
-			err = classify(err)
+			// Taken from a place in line: leave the line. The lock is
+			// taken even if that fails (busy); the caller removes the place.
+			_, qerr := s.stmts.Exec(ctx, s.sql.queue.dequeue, sql.Named("name", req.Name), sql.Named("ticket", req.Ticket))
+			res.Queued = qerr != nil
 		}
 		return err
 	})
