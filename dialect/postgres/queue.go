@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 	"time"
 
@@ -21,6 +22,10 @@ const state = `NOT EXISTS (SELECT 1 FROM {TABLE} AS t WHERE t.name = $1 AND t.ex
     (SELECT count(*) FROM {TABLE_queue} AS q WHERE q.name = $1 AND q.expires_at > now() AND q.ticket < $2),
     coalesce((SELECT (extract(epoch FROM t.expires_at - now()) * 1000000)::bigint FROM {TABLE} AS t WHERE t.name = $1), 0)`
 
+// async makes the statement's transaction commit without waiting for the
+// disk; it reads as NULL.
+const async = `set_config('synchronous_commit', 'off', true) IS NULL`
+
 // queueStatements are the SQL of the line of waiters.
 type queueStatements struct {
 	enqueue, renew, poll, dequeue, vacuum string
@@ -28,16 +33,21 @@ type queueStatements struct {
 
 func newQueueStatements(r *strings.Replacer) queueStatements {
 	st := r.Replace(state)
+	// The line's writes commit without waiting for the disk
+	// (synchronous_commit off, for their transaction only): a crash that
+	// loses one loses a place, which its waiter finds gone at its next
+	// renewal and takes again, or revives one that lapses by itself.
 	return queueStatements{
 		// Tickets come from a sequence: they rise in arrival order.
 		enqueue: r.Replace(`INSERT INTO {TABLE_queue} (name, owner, expires_at)
-VALUES ($1, $2, now() + $3::bigint * interval '1 microsecond') RETURNING ticket`),
+VALUES ($1, $2, now() + $3::bigint * interval '1 microsecond')
+RETURNING ticket, ` + async),
 		// A place that lapsed is not revived: others may have gone past it.
 		renew: r.Replace(`UPDATE {TABLE_queue} SET expires_at = now() + $3::bigint * interval '1 microsecond'
 WHERE name = $1 AND ticket = $2 AND expires_at > now()
-RETURNING `) + st,
+RETURNING `) + st + `, ` + async,
 		poll:    `SELECT ` + st,
-		dequeue: r.Replace(`DELETE FROM {TABLE_queue} WHERE name = $1 AND ticket = $2`),
+		dequeue: r.Replace(`DELETE FROM {TABLE_queue} WHERE name = $1 AND ticket = $2 RETURNING ` + async),
 		vacuum: r.Replace(`DELETE FROM {TABLE_queue} WHERE (name, ticket) IN (
     SELECT name, ticket FROM {TABLE_queue} WHERE expires_at <= now() LIMIT $1)`),
 	}
@@ -54,14 +64,18 @@ func scanState(sc dialect.Scanner, st *dialect.QueueState) error {
 
 func (s *store) Enqueue(ctx context.Context, name, owner string, reserve time.Duration) (int64, error) {
 	var ticket int64
-	_, err := s.queryRow(ctx, s.sql.queue.enqueue, func(sc dialect.Scanner) error { return sc.Scan(&ticket) },
+	var async sql.NullBool
+	_, err := s.queryRow(ctx, s.sql.queue.enqueue, func(sc dialect.Scanner) error { return sc.Scan(&ticket, &async) },
 		name, owner, reserve.Microseconds())
 	return ticket, err
 }
 
 func (s *store) Renew(ctx context.Context, name string, ticket int64, reserve time.Duration) (dialect.QueueState, bool, error) {
 	var st dialect.QueueState
-	ok, err := s.queryRow(ctx, s.sql.queue.renew, func(sc dialect.Scanner) error { return scanState(sc, &st) },
+	var async sql.NullBool
+	ok, err := s.queryRow(ctx, s.sql.queue.renew, func(sc dialect.Scanner) error {
+		return scanState(extraCols{sc, []any{&async}}, &st)
+	},
 		name, ticket, reserve.Microseconds())
 	return st, ok, err
 }

@@ -32,7 +32,9 @@ ON CONFLICT (name) DO UPDATE SET
     expires_at  = CASE WHEN t.expires_at <= now() AND excluded.holds = 1
                          OR t.expires_at > now() AND t.token_hash = $3 THEN now() + {TTL} ELSE t.expires_at END
 RETURNING coalesce(t.expires_at > now() AND (t.token_hash = $2 OR t.token_hash = $3::bytea), false) AS acquired,
-    holds, fence, owner, {REMAINING}`
+    holds, fence, owner, {REMAINING},
+    set_config('synchronous_commit', CASE WHEN t.expires_at > now() AND (t.token_hash = $2 OR t.token_hash = $3::bytea)
+        THEN current_setting('synchronous_commit') ELSE 'off' END, true) IS NULL AS async`
 
 func newStatements(table string) statements {
 	names := []string{
@@ -69,6 +71,12 @@ func newStatements(table string) statements {
 		// holds > 1 tells it from a new acquisition even when $2 = $3 (a
 		// retried attempt). No column that changes here is indexed, so the
 		// update stays on its page (HOT).
+		//
+		// An attempt that acquires nothing changed nothing a crash could
+		// lose (it rewrote the holder's values unchanged, or inserted a
+		// free row, or took no place), so it commits without waiting for
+		// the disk (synchronous_commit off, for this transaction only);
+		// an acquisition or a re-entry commits durably.
 		acquire: r.Replace(acquire),
 		// The same, for a waiter taking the lock from its place in line
 		// ($6), which it leaves in the same statement.

@@ -15,12 +15,13 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 		held = req.HeldHash
 	}
 	var remaining int64
+	var async sql.NullBool
 	query := s.sql.acquire
 	if req.Ticket != 0 {
 		query = s.sql.acquireQueued
 	}
 	if _, err := s.queryRow(ctx, query, func(sc dialect.Scanner) error {
-		return sc.Scan(&res.Acquired, &res.Row.Holds, &res.Row.Fence, &res.Row.Owner, &remaining)
+		return sc.Scan(&res.Acquired, &res.Row.Holds, &res.Row.Fence, &res.Row.Owner, &remaining, &async)
 	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds(), req.Ticket); err != nil {
 		return dialect.AcquireResult{}, err
 	}
