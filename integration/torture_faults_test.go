@@ -27,7 +27,7 @@ type fault struct {
 }
 
 func faultsFor(tg target) []fault {
-	fs := []fault{{name: "kill -9 holder", inject: killHolder}}
+	fs := []fault{{name: "kill -9 holder", inject: killHolder}, {name: "kill -9 queued waiter", inject: killWaiter}}
 	switch tg.Name {
 	case "postgres":
 		fs = append(fs,
@@ -78,20 +78,83 @@ func killHolder(t *testing.T, tg target, mod *distlock.Module, w *workers, log *
 	if !w.kill(victim) {
 		return fmt.Errorf("no worker to kill")
 	}
+	logKilled(ctx, t, "kill -9 holder", mod, victim, log)
+	w.start()
+	return nil
+}
+
+// logKilled logs the kill of worker victim and, for each lock it still
+// holds, the expiry the database has for it.
+func logKilled(ctx context.Context, t *testing.T, fault string, mod *distlock.Module, victim int, log *os.File) {
 	now := time.Now().UnixNano()
 	fmt.Fprintf(log, "K %d - 0 %d\n", victim, now)
 	// Read its locks before starting a replacement, to lose no time: its
 	// locks now stay taken, unchanged, until their expiry. Listing them
-	// after the kill also finds those it took since the List above.
+	// after the kill also finds those it took since the caller looked.
 	after, err := mod.List(ctx)
 	if err != nil {
-		t.Errorf("kill -9 holder: the locks of killed worker %d could not be read, so their expiry is not logged: %v", victim, err)
+		t.Errorf("%s: the locks of killed worker %d could not be read, so their expiry is not logged: %v", fault, victim, err)
 	}
 	for _, in := range after {
 		if pid, ok := helperPid(in.Owner); ok && pid == victim {
 			fmt.Fprintf(log, "K %d %s %d %d\n", victim, in.Name, in.ExpiresAt.UnixNano(), now)
 		}
 	}
+}
+
+// killWaiter SIGKILLs a worker that waits in a lock's line and holds no
+// lock: its place stays in the line, unrenewed, until it lapses. (The
+// worker may have taken a lock since it was seen waiting: the kill is
+// logged as a holder's.)
+func killWaiter(t *testing.T, tg target, mod *distlock.Module, w *workers, log *os.File) error {
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+	defer cancel()
+	infos, err := mod.List(ctx)
+	if err != nil {
+		return err
+	}
+	holders := map[int]bool{}
+	for _, in := range infos {
+		if pid, ok := helperPid(in.Owner); ok {
+			holders[pid] = true
+		}
+	}
+	dsn := tg.DSN
+	if tg.Name == "postgres" { // pooler-safe, for PgBouncer
+		dsn = withParam(dsn, "default_query_exec_mode=exec")
+	}
+	db, err := sql.Open(tg.DriverName, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(ctx, "SELECT owner FROM "+mod.Config().Table+"_queue")
+	if err != nil {
+		return err
+	}
+	var queued []int
+	for rows.Next() {
+		var owner string
+		if err := rows.Scan(&owner); err != nil {
+			rows.Close()
+			return err
+		}
+		if pid, ok := helperPid(owner); ok && !holders[pid] && w.alive(pid) && !slices.Contains(queued, pid) {
+			queued = append(queued, pid)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(queued) == 0 {
+		return fmt.Errorf("no worker waits in line without holding a lock")
+	}
+	victim := queued[rand.N(len(queued))]
+	if !w.kill(victim) {
+		return fmt.Errorf("worker %d is gone already", victim)
+	}
+	// It may have taken a lock since the List: log it as a killed holder.
+	logKilled(ctx, t, "kill -9 queued waiter", mod, victim, log)
 	w.start()
 	return nil
 }
