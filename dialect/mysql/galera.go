@@ -43,7 +43,7 @@ const syncWait = "SET STATEMENT wsrep_sync_wait = 7 FOR "
 // needed (see above).
 func galeraStatements(plain statements) statements {
 	g := plain
-	for _, q := range []*string{&g.acquire, &g.extend, &g.release, &g.inspect, &g.list, &g.queue.poll} {
+	for _, q := range []*string{&g.acquire, &g.acquireRow, &g.extend, &g.release, &g.inspect, &g.list, &g.queue.poll} {
 		*q = syncWait + *q
 	}
 	return g

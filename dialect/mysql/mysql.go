@@ -75,6 +75,7 @@ type store struct {
 
 	guardSQL   guardStatements // see guard.go
 	guardState guardState
+	known      knownRows // names with a row, for the cheaper acquire (rows.go)
 }
 
 // Close closes the prepared statements.

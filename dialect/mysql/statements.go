@@ -26,9 +26,9 @@ const (
 // expires_at > now; release sets expires_at to now, so free rows and
 // expired rows are the same thing.
 type statements struct {
-	acquire, extend, release, inspect, list           string
-	vacuumScan, vacuumLock, vacuumDelete, vacuumFloor string
-	queue                                             queueStatements
+	acquire, acquireRow, extend, release, inspect, list string
+	vacuumScan, vacuumLock, vacuumDelete, vacuumFloor   string
+	queue                                               queueStatements
 }
 
 func newStatements(table string) statements {
@@ -76,6 +76,36 @@ func newStatements(table string) statements {
 			"    token_hash = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN ? ELSE token_hash END,\n" +
 			"    expires_at = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1\n" +
 			"        OR expires_at > {NOW} AND token_hash = ? THEN {NOW} + INTERVAL ? MICROSECOND ELSE expires_at END"),
+		// The same decision on a row that exists, by an UPDATE, which
+		// costs InnoDB less than the INSERT that first fails on the
+		// duplicate key: almost every acquisition finds its lock's row,
+		// free or held. LAST_INSERT_ID is 0 when there is no row (every
+		// outcome sets it above 0); then the INSERT above runs.
+		// Parameters: name, ticket, ticket ({AHEAD}), held hash, held
+		// hash, owner, new hash, held hash, ttl µs, name.
+		//
+		// MySQL assigns left to right, each assignment seeing the ones
+		// before, so the first marks a new acquisition with holds = -1
+		// (which no row ever keeps) for the others to read, and the last
+		// sets it to 1; {AHEAD} is read once. Conditions on expires_at and
+		// token_hash read them before they are assigned. The line is read
+		// by a subquery of the UPDATE, which share-locks the places it
+		// reads, after the row lock is taken and until this statement
+		// commits.
+		acquireRow: r.Replace("UPDATE {TABLE} SET\n" +
+			"    holds = CASE WHEN expires_at <= {NOW} AND NOT {AHEAD} THEN -1\n" +
+			"        WHEN expires_at > {NOW} AND token_hash = ? THEN holds + 1 ELSE holds END,\n" +
+			"    fence = CASE\n" +
+			"        WHEN holds = -1 THEN LAST_INSERT_ID(4 * (fence + 1)) DIV 4\n" +
+			"        WHEN expires_at > {NOW} AND token_hash = ? THEN LAST_INSERT_ID(4 * fence + 1) DIV 4\n" +
+			"        ELSE fence + 0 * LAST_INSERT_ID(4 * GREATEST(TIMESTAMPDIFF(MICROSECOND, {NOW}, expires_at), 0) + 2) END,\n" +
+			"    acquired_at = CASE WHEN holds = -1 THEN {NOW} ELSE acquired_at END,\n" +
+			"    owner = CASE WHEN holds = -1 THEN ? ELSE owner END,\n" +
+			"    token_hash = CASE WHEN holds = -1 THEN ? ELSE token_hash END,\n" +
+			"    expires_at = CASE WHEN holds = -1\n" +
+			"        OR expires_at > {NOW} AND token_hash = ? THEN {NOW} + INTERVAL ? MICROSECOND ELSE expires_at END,\n" +
+			"    holds = CASE WHEN holds = -1 THEN 1 ELSE holds END\n" +
+			"WHERE name = ?"),
 		extend: r.Replace("UPDATE {TABLE} SET expires_at = {NOW} + INTERVAL ? MICROSECOND, fence = LAST_INSERT_ID(fence)\n" +
 			"WHERE name = ? AND token_hash = ? AND expires_at > {NOW}"),
 		// LAST_INSERT_ID is the holds before the release (≥ 1), or 0 when

@@ -21,15 +21,27 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	}
 	ttl := req.TTL.Microseconds()
 	line := []any{req.Name, req.Ticket, req.Ticket} // {AHEAD}'s parameters
-	args := append([]any{req.Name, req.NewHash, req.Owner}, line...)
-	args = append(append(args, line...), line...)
-	res, err := s.exec(ctx, q.acquire, append(args, ttl, held, held, req.Owner, req.NewHash, held, ttl)...)
-	if err != nil {
-		return dialect.AcquireResult{}, err
+	var id int64
+	if s.known.has(req.Name) { // its row, as an UPDATE (see knownRows)
+		res, err := s.exec(ctx, q.acquireRow, append(line, held, held, req.Owner, req.NewHash, held, ttl, req.Name)...)
+		if err != nil {
+			return dialect.AcquireResult{}, err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return dialect.AcquireResult{}, classify(err)
+		}
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return dialect.AcquireResult{}, classify(err)
+	if id == 0 { // no row known, or none found: insert it (or decide on the one there)
+		args := append([]any{req.Name, req.NewHash, req.Owner}, line...)
+		args = append(append(args, line...), line...)
+		res, err := s.exec(ctx, q.acquire, append(args, ttl, held, held, req.Owner, req.NewHash, held, ttl)...)
+		if err != nil {
+			return dialect.AcquireResult{}, err
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return dialect.AcquireResult{}, classify(err)
+		}
+		s.known.add(req.Name) // the INSERT leaves a row
 	}
 	out := dialect.AcquireResult{Row: dialect.Row{Name: req.Name}}
 	switch value := id / 4; id % 4 {
