@@ -44,6 +44,7 @@ func (a *app) main(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("distlock", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	g.register(fs)
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			a.topUsage(a.stdout, fs)
@@ -52,6 +53,10 @@ func (a *app) main(ctx context.Context, args []string) error {
 		return usagef("", "%s", err)
 	}
 	args = fs.Args()
+	if *showVersion || len(args) == 1 && args[0] == "version" {
+		_, err := fmt.Fprintln(a.stdout, version())
+		return err
+	}
 	if len(args) == 0 {
 		return usagef("", "missing command")
 	}

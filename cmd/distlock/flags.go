@@ -4,6 +4,8 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -89,7 +91,8 @@ func (v *waitValue) String() string {
 }
 
 func (v *waitValue) Set(s string) error {
-	switch strings.TrimSpace(s) {
+	s = strings.TrimSpace(s)
+	switch s {
 	case "0":
 		*v = 0
 		return nil
@@ -97,9 +100,16 @@ func (v *waitValue) Set(s string) error {
 		*v = waitValue(forever)
 		return nil
 	}
+	if secs, err := strconv.ParseFloat(s, 64); err == nil { // flock's -w SECONDS
+		if secs < 0 || secs > distlock.MaxDuration.Seconds() || math.IsNaN(secs) {
+			return errors.New("want 0, forever, seconds, or a duration such as 30s or \"5 minutes\"")
+		}
+		*v = waitValue(time.Duration(secs * float64(time.Second)))
+		return nil
+	}
 	d, err := distlock.ParseMaxTime(s)
 	if err != nil {
-		return errors.New("want 0, forever, or a duration such as 30s or \"5 minutes\"")
+		return errors.New("want 0, forever, seconds, or a duration such as 30s or \"5 minutes\"")
 	}
 	*v = waitValue(d)
 	return nil

@@ -24,6 +24,11 @@ of --maxtime), releases it when CMD exits, and exits with CMD's status.
 
   distlock run nightly-report -- ./report.sh
   distlock run --wait 0 cleanup -- /usr/local/bin/cleanup.sh   # skip if running
+  distlock run -n -q backup -c 'pg_dump … | gzip > /backup/db.gz'   # flock style
+
+As in flock(1): -n tries once, -w takes seconds (or a duration), -E sets the
+exit status when the lock stays held (default 3), -q keeps quiet then (a
+skipped cron run mails nothing), and -c runs a shell command line.
 
 The lock covers CMD's whole process tree: everything CMD starts, even a
 daemon that double-forks and calls setsid. When CMD exits, what it left running
@@ -58,16 +63,23 @@ Flags go before NAME, or between NAME and "--".
 }
 
 func cmdRun(ctx context.Context, a *app, cl *cmdline, args []string) error {
-	wait := waitValue(forever)
+	var wf waitFlags
 	fs := cl.flags()
-	fs.Var(&wait, "wait", "how long to wait for the lock: a `DURATION`, 0 to try once, or forever")
+	wf.register(fs)
 	killAfter := fs.Duration("kill-after", 10*time.Second, "SIGKILL CMD's tree `DURATION` after SIGTERM (the lock was lost, or CMD exited leaving processes)")
-	name, argv, err := a.parseRun(cl, args)
+	var shell shellCommand
+	fs.Var(&shell, "command", "run `CMD` with sh -c instead of CMD [ARGS…] (flock's -c)")
+	fs.Var(&shell, "c", "short for --command")
+	name, argv, err := a.parseRun(cl, args, &shell)
 	if err != nil {
 		return err
 	}
 	if *killAfter < 0 {
 		return usagef(cl.cmd.name, "--kill-after must not be negative")
+	}
+	wait, err := wf.timeout(cl.cmd.name, fs)
+	if err != nil {
+		return err
 	}
 
 	// Until CMD starts, a signal cancels wctx: the wait for the lock, or
@@ -84,8 +96,8 @@ func cmdRun(ctx context.Context, a *app, cl *cmdline, args []string) error {
 	defer m.Close()
 	log := m.Config().Logger
 	lock := m.Get(name)
-	if err := take(wctx, m, lock, time.Duration(wait)); err != nil {
-		return err
+	if err := take(wctx, m, lock, wait); err != nil {
+		return wf.conflicted(err)
 	}
 	log.Debug("distlock: acquired", "name", name, "fence", lock.Fence())
 
@@ -126,8 +138,28 @@ func cmdRun(ctx context.Context, a *app, cl *cmdline, args []string) error {
 	return nil
 }
 
-// parseRun parses "[flags] NAME [flags --] [--] CMD [ARGS…]".
-func (a *app) parseRun(cl *cmdline, args []string) (name string, argv []string, err error) {
+// shellCommand is --command/-c: a shell command line, run by sh -c.
+type shellCommand struct {
+	line string
+	set  bool
+}
+
+func (c *shellCommand) String() string { return "" }
+
+func (c *shellCommand) Set(s string) error {
+	if c.set {
+		return errors.New("given twice")
+	}
+	c.line, c.set = s, true
+	return nil
+}
+
+func (c *shellCommand) argv() []string { return []string{"/bin/sh", "-c", c.line} }
+
+// parseRun parses "[flags] NAME [flags --] [--] CMD [ARGS…]", or, with
+// --command/-c CMD before NAME or right after it (as flock(1) takes it),
+// "[flags] NAME [-c CMD]".
+func (a *app) parseRun(cl *cmdline, args []string, shell *shellCommand) (name string, argv []string, err error) {
 	parse := func(args []string) error {
 		err := cl.fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
@@ -149,6 +181,21 @@ func (a *app) parseRun(cl *cmdline, args []string) (name string, argv []string, 
 	name, rest = rest[0], rest[1:]
 	if err := checkName(cl.cmd.name, name); err != nil {
 		return "", nil, err
+	}
+	if len(rest) > 0 && (rest[0] == "-c" || rest[0] == "--command" || rest[0] == "-command") {
+		if len(rest) != 2 {
+			return "", nil, usagef(cl.cmd.name, "%s takes one argument, a shell command line, and nothing may follow it", rest[0])
+		}
+		if err := shell.Set(rest[1]); err != nil {
+			return "", nil, usagef(cl.cmd.name, "--command %s", err)
+		}
+		rest = nil
+	}
+	if shell.set {
+		if len(rest) > 0 {
+			return "", nil, usagef(cl.cmd.name, "both --command and CMD given")
+		}
+		return name, shell.argv(), nil
 	}
 	if len(rest) > 0 && rest[0] != "--" && strings.HasPrefix(rest[0], "-") {
 		end := slices.Index(rest, "--")

@@ -69,10 +69,14 @@ or expired).
 }
 
 func cmdAcquire(ctx context.Context, a *app, cl *cmdline, args []string) error {
-	wait := waitValue(forever)
+	var wf waitFlags
 	fs := cl.flags()
-	fs.Var(&wait, "wait", "how long to wait for the lock: a `DURATION`, 0 to try once, or forever")
+	wf.register(fs)
 	args, err := a.parse(cl, args)
+	if err != nil {
+		return err
+	}
+	wait, err := wf.timeout(cl.cmd.name, fs)
 	if err != nil {
 		return err
 	}
@@ -91,8 +95,8 @@ func cmdAcquire(ctx context.Context, a *app, cl *cmdline, args []string) error {
 	}
 	defer m.Close()
 	lock := m.Get(name)
-	if err := take(ctx, m, lock, time.Duration(wait)); err != nil {
-		return err
+	if err := take(ctx, m, lock, wait); err != nil {
+		return wf.conflicted(err)
 	}
 	if _, err := fmt.Fprintln(a.stdout, string(lock.Token())); err != nil { // Token.String redacts
 		// Nobody got the token: free the lock rather than leave it
