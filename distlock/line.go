@@ -18,10 +18,17 @@ const (
 	renewEvery = reserve / 3
 	// Where the database cannot push releases (or cannot now: behind a
 	// transaction pooler), the first waiter of this Module in a line
-	// polls with a read, pollBase × (places ahead + 1) apart, at most
-	// pollMax; the others wait for it to leave the line.
-	pollBase = 2 * time.Millisecond
-	pollMax  = 50 * time.Millisecond
+	// polls with a read; the others wait for it to leave the line. For
+	// pollHot after it last saw the line move (it became this Module's
+	// first waiter, or places ahead of it went) it reads every pollMin,
+	// as a lock that changes hands every millisecond or so needs; then
+	// the reads spread out by 1/pollShare of the time past that, so that
+	// a waiter behind a lock held for minutes reads 20 times a second. The
+	// pause is multiplied by the places ahead + 1, and is at most pollMax.
+	pollMin   = 500 * time.Microsecond
+	pollHot   = time.Second
+	pollShare = 32
+	pollMax   = 50 * time.Millisecond
 )
 
 // settle are the pauses after taking a place at which a waiter looks at
@@ -99,6 +106,7 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 	defer t.Stop()
 	looks := settle
 	joined := now
+	movedAt, wasPolling := now, false // see pollMin
 	for {
 		next := renewAt
 		if len(looks) > 0 && m.pushing() {
@@ -110,8 +118,13 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 			next = expiryAt
 		}
 		polling := !m.pushing() && m.waiters.localHead(q.p)
+		if polling && !wasPolling {
+			movedAt = time.Now() // the waiter before it here has gone
+		}
+		wasPolling = polling
 		if polling {
-			if p := time.Now().Add(min(pollBase*time.Duration(q.st.Ahead+1), pollMax)); p.Before(next) {
+			every := (pollMin + max(time.Since(movedAt)-pollHot, 0)/pollShare) * time.Duration(q.st.Ahead+1)
+			if p := time.Now().Add(min(every, pollMax)); p.Before(next) {
 				next = p
 			}
 		}
@@ -156,6 +169,9 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 			}
 			m.cfg.Logger.WarnContext(ctx, "distlock: acquire failed; waiting on", "name", q.p.name, "err", err)
 			continue
+		}
+		if q.known && st.Ahead < q.st.Ahead {
+			movedAt = time.Now() // the line moved
 		}
 		q.st, q.known = st, true
 		if st.Free && st.Ahead == 0 {

@@ -206,6 +206,39 @@ func testTakenDespiteStuckPlace(t *testing.T, h Harness) {
 	}
 }
 
+// A waiter behind a lock held for long costs the database little: past
+// its first second it sends a few statements a second (renewing its
+// place, and reading the lock where the database cannot push releases),
+// not hundreds.
+func testIdleWaiterIsCheap(t *testing.T, h Harness) {
+	b := setup(t, h, distlock.Config{})
+	c := b.counting(t, nil)
+	waiting := b.module(t, c.db, distlock.Config{})
+	name := uniqueName("idle")
+	tok, err := b.mod.Acquire(b.ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(b.ctx)
+	got := make(chan error, 1)
+	go func() { got <- waiting.Get(name).Acquire(ctx) }()
+	b.waitersBecome(t, name, 1)
+	time.Sleep(2 * time.Second) // past the first, hot, second of the wait
+	before := c.statements.Load()
+	const window = 2 * time.Second
+	time.Sleep(window)
+	sent := c.statements.Load() - before
+	t.Logf("a waiter sent %d statements in %v, %v into its wait", sent, window, 2*time.Second)
+	if sent > 100 {
+		t.Errorf("a waiter behind a held lock sent %d statements in %v", sent, window)
+	}
+	cancel()
+	<-got
+	if err := b.mod.Release(b.ctx, name, tok); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // A waiter that gives up leaves the line at once: a newcomer can take the
 // lock as soon as it is released, and Inspect counts no waiter.
 func testGiveUpLeavesLine(t *testing.T, h Harness) {

@@ -85,6 +85,7 @@ func Run(t *testing.T, h Harness) {
 		{"DeadHeadLapses", testDeadHeadLapses},
 		{"GiveUpLeavesLine", testGiveUpLeavesLine},
 		{"TakenDespiteStuckPlace", testTakenDespiteStuckPlace},
+		{"IdleWaiterIsCheap", testIdleWaiterIsCheap},
 		{"NoJumpingTheLine", testNoJumpingTheLine},
 		{"ReentryIgnoresLine", testReentryIgnoresLine},
 		{"BadNames", testBadNames},
