@@ -37,7 +37,7 @@ func BenchmarkHotName(b *testing.B) {
 				b.Run("pglock", func(b *testing.B) {
 					ls := make([]lockers.Locker, 2)
 					for i, tg := range []*target.Target{t, other} {
-						l, err := lockers.PGLock(b.Context(), tg.DB, lockers.PGLockOptions{Lease: time.Second, NoHeartbeat: true})
+						l, err := lockers.PGLock(b.Context(), tg.DB, lockers.PGLockOptions{Lease: hot.PGLockLease, NoHeartbeat: true})
 						if err != nil {
 							b.Fatal(err)
 						}

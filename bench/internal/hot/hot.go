@@ -21,6 +21,12 @@ import (
 // standing for two processes.
 const Waiters = 32
 
+// PGLockLease is cirello.io/pglock's lease on the hot name, in the
+// benchmark and the harness. Its waiters retry once per lease, so a short
+// lease is its best case; holds last a moment, so it runs without a
+// heartbeat (which could also race the release).
+const PGLockLease = time.Second
+
 // Options says when a Run stops: after Cycles cycles in all, or once
 // Duration has passed (no goroutine starts a cycle after it), whichever
 // comes first; zero means no such limit, and one limit is required.
