@@ -100,6 +100,67 @@ func TestRenderHot(t *testing.T) {
 	}
 }
 
+func TestHotVerdicts(t *testing.T) {
+	got := map[string]verdict{}
+	for _, v := range hotVerdicts(hotResults()) {
+		got[v.goal] = v
+	}
+	for goal, want := range map[string]string{
+		"11. PostgreSQL hot name: distlock ≥ 1.5× pglock's acquisitions/s (same run)": met(true),
+		"11. PostgreSQL: hot-name distlock ≥ 1,000 acquisitions/s":                    met(true),
+		"11. MariaDB/MySQL: hot-name distlock ≥ 1,000 acquisitions/s":                 met(false),
+		"11. SQLite: hot-name distlock ≥ 1,000 acquisitions/s":                        "–",
+		"11. PostgreSQL: hot-name distlock p99 wait ≤ 100 ms":                         met(true),
+		"11. MariaDB/MySQL: hot-name distlock p99 wait ≤ 100 ms":                      met(false),
+		"11. SQLite: hot-name distlock p99 wait ≤ 100 ms":                             "–",
+		"11. PostgreSQL: cross-process hand-off p50 ≤ 1 ms":                           met(true),
+		"11. MariaDB/MySQL: cross-process hand-off p50 ≤ 5 ms":                        met(false),
+		"11. SQLite: cross-process hand-off p50 ≤ 5 ms":                               "–",
+		"11. PostgreSQL: uncontended acquire+release p50 ≤ 0.9× the write floor":      met(true),
+		"11. MariaDB/MySQL: uncontended acquire+release p50 ≤ 1.1× the write floor":   met(false),
+		"11. SQLite: uncontended acquire+release p50 ≤ 0.9× the write floor":          "–",
+	} {
+		v, ok := got[goal]
+		if !ok {
+			t.Errorf("no verdict %q", goal)
+			continue
+		}
+		if v.outcome != want {
+			t.Errorf("%q: %s (%s), want %s", goal, v.outcome, v.measured, want)
+		}
+		if want == "–" && v.measured != "not measured" {
+			t.Errorf("%q: measured %q, want not measured", goal, v.measured)
+		}
+	}
+	if n := len(got); n != 13 {
+		t.Errorf("%d issue 11 verdicts, want 13", n)
+	}
+	pg := got["11. PostgreSQL hot name: distlock ≥ 1.5× pglock's acquisitions/s (same run)"]
+	if want := "distlock 2000 ±10% acq/s, pglock 16.0 ±25%: 125× ±28%"; pg.measured != want {
+		t.Errorf("pglock verdict measured %q, want %q", pg.measured, want)
+	}
+}
+
+func TestHandoffVerdictTimeout(t *testing.T) {
+	db := &dbResult{Handoff: []*handoffSeries{{Key: roleDistlock, Samples: []handoff.Sample{{TimedOut: true}}}}}
+	if v := handoffVerdict("g", db, time.Hour); v.outcome != met(false) {
+		t.Errorf("a timed-out hand-off: %s (%s), want missed", v.outcome, v.measured)
+	}
+	if v := handoffVerdict("g", nil, time.Hour); v.measured != "not measured" {
+		t.Errorf("no database: measured %q", v.measured)
+	}
+}
+
+func TestVerdictsKeepTarget4(t *testing.T) {
+	var goals []string
+	for _, v := range verdicts(hotResults()) {
+		goals = append(goals, v.goal)
+	}
+	if !slices.Contains(goals, "4. PostgreSQL: cross-process hand-off p50 ≤ 5 ms") {
+		t.Errorf("target 4 is gone: %q", goals)
+	}
+}
+
 func TestWideTimes(t *testing.T) {
 	for v, want := range map[float64]string{125.4: "125×", 1.234: "1.23×", 0.1: "0.10×", 0.0041: "0.0041×"} {
 		if got := wideTimes(v); got != want {
