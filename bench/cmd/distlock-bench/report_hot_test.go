@@ -168,3 +168,13 @@ func TestWideTimes(t *testing.T) {
 		}
 	}
 }
+
+func TestDistlockWakeNote(t *testing.T) {
+	for _, db := range []string{target.MySQL, target.SQLite} {
+		n := distlockWakeNote(db)
+		if !strings.Contains(n, "FIFO line") || !strings.Contains(n, "every 2 ms × (places ahead + 1), at most 50 ms") ||
+			strings.Contains(n, "back-off") {
+			t.Errorf("distlockWakeNote(%s) = %q", db, n)
+		}
+	}
+}

@@ -134,7 +134,7 @@ func renderHandoff(b *strings.Builder, res *results) {
 	}
 	b.WriteString("## 4. Contended hand-off between processes\n\n")
 	fmt.Fprintf(b, "The waiter, a process of its own, starts acquiring first; %v–%v later (at random, so that a "+
-		"polling waiter is caught anywhere in its back-off) the holder, this process, releases. "+
+		"polling waiter is caught anywhere between two reads) the holder, this process, releases. "+
 		"Times run from the holder's release call returning to the waiter's acquire returning; both processes "+
 		"read time.Now().UnixNano() on one machine. A time below zero means the waiter was woken before the holder's "+
 		"call returned (the server or kernel grants the lock first, then answers the holder). \"From sent\" runs from "+

@@ -81,7 +81,7 @@ func verdicts(res *results) []verdict {
 	}
 	out = append(out, v)
 
-	out = append(out, handoffVerdict(fmt.Sprintf("4. PostgreSQL: cross-process hand-off p50 ≤ %s", goalMs(targetHandoffP50)),
+	out = append(out, handoffVerdict(fmt.Sprintf("4. PostgreSQL: cross-process hand-off p50 ≤ %s", plainMs(targetHandoffP50)),
 		pg, targetHandoffP50))
 
 	for _, db := range res.DBs {
@@ -125,7 +125,7 @@ func hotVerdicts(res *results) []verdict {
 		out = append(out, v)
 	}
 	for _, name := range target.All {
-		v := verdict{goal: fmt.Sprintf("11. %s: hot-name distlock p99 wait ≤ %s", dbLabels[name], goalMs(targetHotP99)),
+		v := verdict{goal: fmt.Sprintf("11. %s: hot-name distlock p99 wait ≤ %s", dbLabels[name], plainMs(targetHotP99)),
 			measured: none, outcome: "–"}
 		if dl := hotSeriesOf(res.db(name), roleDistlock); dl != nil {
 			p := stats.Of(dl.p99())
@@ -136,7 +136,7 @@ func hotVerdicts(res *results) []verdict {
 	}
 	for _, name := range target.All {
 		limit := targetHandoffP50By[name]
-		out = append(out, handoffVerdict(fmt.Sprintf("11. %s: cross-process hand-off p50 ≤ %s", dbLabels[name], goalMs(limit)),
+		out = append(out, handoffVerdict(fmt.Sprintf("11. %s: cross-process hand-off p50 ≤ %s", dbLabels[name], plainMs(limit)),
 			res.db(name), limit))
 	}
 	for _, name := range target.All {
@@ -178,9 +178,6 @@ func hotSeriesOf(db *dbResult, key string) *hotSeries {
 	}
 	return nil
 }
-
-// goalMs states a target's time in whole milliseconds: "5 ms".
-func goalMs(d time.Duration) string { return fmt.Sprintf("%g ms", stats.Millis(d)) }
 
 func renderTargets(b *strings.Builder, res *results) {
 	b.WriteString("## Targets\n\n")
