@@ -178,3 +178,16 @@ func TestDistlockWakeNote(t *testing.T) {
 		}
 	}
 }
+
+func TestBargeNote(t *testing.T) {
+	res := hotResults() // pglock: min-share 0.40, longest wait 5.1 s
+	if n := bargeNote(res.db(target.Postgres), 2*time.Second); !strings.Contains(n, "0.40 of the mean") || !strings.Contains(n, "5.1 s") {
+		t.Errorf("bargeNote = %q", n)
+	}
+	if n := bargeNote(res.db(target.Postgres), 10*time.Second); n != "" {
+		t.Errorf("bargeNote with no wait past the measuring time = %q", n)
+	}
+	if n := bargeNote(res.db(target.MySQL), 2*time.Second); n != "" {
+		t.Errorf("bargeNote without pglock = %q", n)
+	}
+}
