@@ -4,21 +4,15 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"slices"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/distlock/distlock/bench/internal/hot"
 	"github.com/distlock/distlock/bench/internal/lockers"
 	"github.com/distlock/distlock/bench/internal/stats"
 	"github.com/distlock/distlock/bench/internal/target"
 	"github.com/distlock/distlock/distlock"
 )
-
-// hotWaiters is the number of goroutines that want the one hot name, half
-// on each of two connection pools standing for two processes.
-const hotWaiters = 32
 
 // BenchmarkHotName makes 32 goroutines in two pools cycle acquire →
 // release on one name, b.N cycles in all, and reports acquisitions per
@@ -36,32 +30,32 @@ func BenchmarkHotName(b *testing.B) {
 			table := "bench_hot"
 			mods := []*distlock.Module{module(b, t, table), module(b, other, table)}
 			b.Run("distlock", func(b *testing.B) {
-				hot(b, func(g int) lockers.Locker { return lockers.Distlock(mods[g%2]) })
+				hotName(b, func(g int) lockers.Locker { return lockers.Distlock(mods[g%2]) })
 			})
 			switch db {
 			case target.Postgres:
 				b.Run("pglock", func(b *testing.B) {
 					ls := make([]lockers.Locker, 2)
 					for i, tg := range []*target.Target{t, other} {
-						l, err := lockers.PGLock(b.Context(), tg.DB, lockers.PGLockOptions{Lease: time.Second, NoHeartbeat: true})
+						l, err := lockers.PGLock(b.Context(), tg.DB, lockers.PGLockOptions{Lease: hot.PGLockLease, NoHeartbeat: true})
 						if err != nil {
 							b.Fatal(err)
 						}
 						ls[i] = l
 					}
-					hot(b, func(g int) lockers.Locker { return ls[g%2] })
+					hotName(b, func(g int) lockers.Locker { return ls[g%2] })
 				})
 				b.Run("pg_advisory_lock", func(b *testing.B) {
-					hot(b, func(g int) lockers.Locker { return pinned(b, g, t, other, lockers.PGAdvisory) })
+					hotName(b, func(g int) lockers.Locker { return pinned(b, g, t, other, lockers.PGAdvisory) })
 				})
 			case target.MySQL:
 				b.Run("GET_LOCK", func(b *testing.B) {
-					hot(b, func(g int) lockers.Locker { return pinned(b, g, t, other, lockers.GetLock) })
+					hotName(b, func(g int) lockers.Locker { return pinned(b, g, t, other, lockers.GetLock) })
 				})
 			case target.SQLite:
 				dir := b.TempDir()
 				b.Run("flock", func(b *testing.B) {
-					hot(b, func(int) lockers.Locker { return lockers.Flock(dir) })
+					hotName(b, func(int) lockers.Locker { return lockers.Flock(dir) })
 				})
 			}
 		})
@@ -95,60 +89,22 @@ func pinned(b *testing.B, g int, t, other *target.Target, open func(context.Cont
 	return l
 }
 
-// hot shares b.N acquire → release cycles of one name among hotWaiters
-// goroutines, goroutine g locking through locker(g), and reports the
-// figures BenchmarkHotName describes.
-func hot(b *testing.B, locker func(g int) lockers.Locker) {
-	ctx := b.Context()
-	name := fmt.Sprintf("hot-%d", time.Now().UnixNano())
-	ls := make([]lockers.Locker, hotWaiters)
+// hotName shares b.N acquire → release cycles of one name among
+// hot.Waiters goroutines, goroutine g locking through locker(g), and
+// reports the figures BenchmarkHotName describes.
+func hotName(b *testing.B, locker func(g int) lockers.Locker) {
+	ls := make([]lockers.Locker, hot.Waiters)
 	for g := range ls {
 		ls[g] = locker(g)
-		if err := lockers.Cycle(ctx, ls[g], name); err != nil { // warm: connect, prepare
-			b.Fatal(err)
-		}
 	}
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make(chan error, hotWaiters)
-	waits := make([][]time.Duration, hotWaiters)
-	b.ResetTimer()
-	start := time.Now()
-	for g, l := range ls {
-		wg.Go(func() {
-			for next.Add(1) <= int64(b.N) {
-				t0 := time.Now()
-				unlock, err := l.Lock(ctx, name)
-				if err != nil {
-					errs <- err
-					return
-				}
-				waits[g] = append(waits[g], time.Since(t0))
-				if err := unlock(ctx); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	b.StopTimer()
-	close(errs)
-	for err := range errs {
+	name := fmt.Sprintf("hot-%d", time.Now().UnixNano())
+	r, err := hot.Run(b.Context(), ls, name, hot.Options{Cycles: b.N, Timer: b})
+	if err != nil {
 		b.Fatal(err)
 	}
-	fewest := b.N
-	var all []time.Duration
-	for _, w := range waits {
-		fewest = min(fewest, len(w))
-		all = append(all, w...)
-	}
-	slices.Sort(all)
-	l := stats.Summarize(all)
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "acq/s")
-	b.ReportMetric(stats.Millis(l.P50), "p50-wait-ms")
-	b.ReportMetric(stats.Millis(l.P99), "p99-wait-ms")
-	b.ReportMetric(stats.Millis(l.Max), "max-wait-ms")
-	b.ReportMetric(float64(fewest)/(float64(b.N)/hotWaiters), "min-share")
+	b.ReportMetric(r.AcqPerSec(), "acq/s")
+	b.ReportMetric(stats.Millis(r.Wait.P50), "p50-wait-ms")
+	b.ReportMetric(stats.Millis(r.Wait.P99), "p99-wait-ms")
+	b.ReportMetric(stats.Millis(r.Wait.Max), "max-wait-ms")
+	b.ReportMetric(r.MinShare(), "min-share")
 }

@@ -27,6 +27,10 @@ func msec(v float64) string {
 
 func msd(d time.Duration) string { return msec(stats.Millis(d)) }
 
+// plainMs states a round time of a target or of the prose in
+// milliseconds: "5 ms".
+func plainMs(d time.Duration) string { return fmt.Sprintf("%g ms", stats.Millis(d)) }
+
 // spread formats a median over rounds with benchstat's "± x%".
 func spread(s stats.Spread, format func(float64) string) string {
 	if s.N == 0 {

@@ -30,9 +30,25 @@ const (
 const pglockWaiters = 8
 
 // Settling time before a release: the waiter has certainly tried once and
-// is waiting. Random, so that a polling waiter is caught anywhere in its
-// back-off.
+// is waiting. Random, so that a polling waiter is caught anywhere between
+// two reads.
 const settleMin, settleSpread = 20 * time.Millisecond, 200 * time.Millisecond
+
+// How often distlock's waiter reads the lock where the database cannot
+// push releases (SQLite, MariaDB/MySQL): pollBase and pollMax in
+// distlock/line.go, which the library does not export. Keep them in step.
+const linePollBase, linePollMax = 2 * time.Millisecond, 50 * time.Millisecond
+
+// distlockWakeNote says how a distlock waiter on db learns that the lock
+// was released (see distlock/line.go).
+func distlockWakeNote(db string) string {
+	if db == target.Postgres {
+		return "LISTEN/NOTIFY wake-up, polling as a fallback"
+	}
+	return fmt.Sprintf("a place in the lock's FIFO line; the Module's first waiter in line polls with a read every "+
+		"%s × (places ahead + 1), at most %s; a release in its own process wakes the head at once",
+		plainMs(linePollBase), plainMs(linePollMax))
+}
 
 type handoffSubject struct {
 	key, label, note string
@@ -52,12 +68,7 @@ func runHandoff(ctx context.Context, e *env, db *dbResult, t *target.Target) err
 	if err := os.MkdirAll(flockDir, 0o700); err != nil {
 		return err
 	}
-	polling := fmt.Sprintf("polling: back-off from %v (×2, +0–25%% jitter)", distlock.DefaultRetryInterval)
-	subjects := []*handoffSubject{{key: roleDistlock, label: "distlock", holder: lockers.Distlock(m), note: map[string]string{
-		target.Postgres: "LISTEN/NOTIFY wake-up, polling as a fallback",
-		target.MySQL:    polling,
-		target.SQLite:   polling,
-	}[t.Name]}}
+	subjects := []*handoffSubject{{key: roleDistlock, label: "distlock", holder: lockers.Distlock(m), note: distlockWakeNote(t.Name)}}
 	var peer *handoffSubject
 	switch t.Name {
 	case target.Postgres:

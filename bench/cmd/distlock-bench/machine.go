@@ -42,26 +42,43 @@ func libraryRevision() string {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		out, err := exec.CommandContext(ctx, "git", append([]string{"-C", ".."}, args...)...).Output()
-		return strings.TrimSpace(string(out)), err
+		return string(out), err
 	}
 	rev, err := git("rev-parse", "--short=12", "HEAD")
 	if err != nil {
 		return "unknown (not a git checkout?)"
 	}
-	changed, err := git("status", "--porcelain", "--", "distlock", "dialect", "migrations")
+	rev = strings.TrimSpace(rev)
+	// Not trimmed: a line's first column is a status, often a space.
+	changed, err := git("status", "--porcelain", "-z", "--", "distlock", "dialect", "migrations")
+	files := porcelainFiles(changed)
 	switch {
 	case err != nil:
 		return rev
-	case changed == "":
+	case len(files) == 0:
 		return rev + ", no local changes to distlock/, dialect/, migrations/"
 	}
+	return rev + " with local changes to " + strings.Join(files, ", ")
+}
+
+// porcelainFiles returns the paths that "git status --porcelain -z"
+// lists: entries "XY path", each ended by a NUL, where X and Y are the
+// index's and the work tree's status (either may be a space); a rename or
+// copy entry is followed by its source path, which is skipped.
+func porcelainFiles(out string) []string {
 	var files []string
-	for line := range strings.SplitSeq(changed, "\n") {
-		if len(line) > 3 {
-			files = append(files, line[3:])
+	entries := strings.Split(out, "\x00")
+	for i := 0; i < len(entries); i++ {
+		e := entries[i]
+		if len(e) < 4 || e[2] != ' ' {
+			continue
+		}
+		files = append(files, e[3:])
+		if strings.ContainsAny(e[:2], "RC") {
+			i++ // the source path
 		}
 	}
-	return rev + " with local changes to " + strings.Join(files, ", ")
+	return files
 }
 
 // procField returns the value of the first "key: value" line of a /proc

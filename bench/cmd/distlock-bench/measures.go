@@ -3,6 +3,7 @@ package main
 import (
 	"time"
 
+	"github.com/distlock/distlock/bench/internal/hot"
 	"github.com/distlock/distlock/bench/internal/stats"
 )
 
@@ -76,3 +77,33 @@ func (s *handoffSeries) stats() handoffStats {
 
 // isNever reports whether a pooled hand-off percentile is a timeout.
 func isNever(d time.Duration) bool { return d == time.Duration(1<<63-1) }
+
+// per returns f of every round.
+func (s *hotSeries) per(f func(hot.Result) float64) []float64 {
+	out := make([]float64, len(s.Rounds))
+	for i, r := range s.Rounds {
+		out[i] = f(r)
+	}
+	return out
+}
+
+func (s *hotSeries) acq() []float64 { return s.per(hot.Result.AcqPerSec) }
+
+func (s *hotSeries) minShare() []float64 { return s.per(hot.Result.MinShare) }
+
+func (s *hotSeries) p50() []float64 {
+	return s.per(func(r hot.Result) float64 { return stats.Millis(r.Wait.P50) })
+}
+
+func (s *hotSeries) p99() []float64 {
+	return s.per(func(r hot.Result) float64 { return stats.Millis(r.Wait.P99) })
+}
+
+// maxWait is the longest wait of any round.
+func (s *hotSeries) maxWait() time.Duration {
+	var m time.Duration
+	for _, r := range s.Rounds {
+		m = max(m, r.Wait.Max)
+	}
+	return m
+}

@@ -18,11 +18,12 @@ const (
 	secLatency    = "latency"
 	secThroughput = "throughput"
 	secHandoff    = "handoff"
+	secHot        = "hot"
 	secVacuum     = "vacuum"
 	secMemory     = "memory"
 )
 
-var allSections = []string{secLatency, secThroughput, secHandoff, secVacuum, secMemory}
+var allSections = []string{secLatency, secThroughput, secHandoff, secHot, secVacuum, secMemory}
 
 // options are the command's flags.
 type options struct {
@@ -35,6 +36,7 @@ type options struct {
 	HandoffSamples int
 	PGLockHandoff  bool
 	HandoffLimit   time.Duration
+	HotDuration    time.Duration
 	VacuumRows     int
 	VacuumBatch    int
 	VacuumBaseline time.Duration
@@ -65,8 +67,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 	switch {
 	case o.Rounds < 1:
 		return o, fmt.Errorf("-rounds must be at least 1")
-	case o.Duration <= 0:
-		return o, fmt.Errorf("-duration must be positive")
+	case o.Duration <= 0 || o.HotDuration <= 0:
+		return o, fmt.Errorf("-duration and -hot-duration must be positive")
 	case o.HandoffSamples < 1:
 		return o, fmt.Errorf("-handoff-samples must be at least 1")
 	case o.VacuumRows < 0 || o.HeldLocks < 0 || o.VacuumBatch < 0:
@@ -97,6 +99,9 @@ func defineFlags(o *options, stderr io.Writer) (fs *flag.FlagSet, only, dbs *str
 	fs.BoolVar(&o.PGLockHandoff, "pglock-handoff", true,
 		fmt.Sprintf("measure pglock's hand-off at its defaults (takes about one %v lease)", pglock.DefaultLeaseDuration))
 	fs.DurationVar(&o.HandoffLimit, "handoff-limit", 30*time.Second, "longest wait for one hand-off")
+	// Longer than -duration: 32 waiters must queue up and take their turns
+	// many times over for the waits' p99 and the fairness to mean much.
+	fs.DurationVar(&o.HotDuration, "hot-duration", 2*time.Second, "measuring time per subject per round on the hot name")
 	fs.IntVar(&o.VacuumRows, "vacuum-rows", 1_000_000, "expired rows to vacuum")
 	fs.IntVar(&o.VacuumBatch, "vacuum-batch", 0, "distlock Config.VacuumBatch for the vacuum (0: the library's default)")
 	fs.DurationVar(&o.VacuumBaseline, "vacuum-baseline", 3*time.Second, "live acquisitions measured before the vacuum starts")

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestParseOptions(t *testing.T) {
@@ -15,7 +16,14 @@ func TestParseOptions(t *testing.T) {
 	if !slices.Equal(o.Sections, []string{secLatency, secVacuum}) || !slices.Equal(o.DBs, []string{"sqlite"}) || o.Rounds != 2 {
 		t.Errorf("got sections %v, databases %v, rounds %d", o.Sections, o.DBs, o.Rounds)
 	}
-	for _, bad := range [][]string{{"-only", "nope"}, {"-db", ""}, {"-rounds", "0"}, {"-vacuum-rows", "-1"}, {"extra"}} {
+	o, err = parseOptions([]string{"-only", "hot,handoff", "-hot-duration", "1s"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(o.Sections, []string{secHandoff, secHot}) || o.HotDuration != time.Second {
+		t.Errorf("got sections %v, hot duration %v", o.Sections, o.HotDuration)
+	}
+	for _, bad := range [][]string{{"-only", "nope"}, {"-db", ""}, {"-rounds", "0"}, {"-vacuum-rows", "-1"}, {"-hot-duration", "0s"}, {"extra"}} {
 		if _, err := parseOptions(bad, io.Discard); err == nil {
 			t.Errorf("parseOptions(%q) succeeded", bad)
 		}
@@ -32,7 +40,7 @@ func TestShellQuote(t *testing.T) {
 
 func TestFlagList(t *testing.T) {
 	got := flagList()
-	for _, want := range []string{"- `-rounds` (`5`): ", "- `-out` (`../BENCHMARKS.md`): ", "- `-pglock-handoff` (`true`): "} {
+	for _, want := range []string{"- `-rounds` (`5`): ", "- `-out` (`../BENCHMARKS.md`): ", "- `-pglock-handoff` (`true`): ", "- `-hot-duration` (`2s`): "} {
 		if !strings.Contains(got, want) {
 			t.Errorf("flagList() lacks %q:\n%s", want, got)
 		}

@@ -43,6 +43,7 @@ meaningful figures.
 	renderLatency(&b, res)
 	renderThroughput(&b, res)
 	renderHandoff(&b, res)
+	renderHot(&b, res)
 	renderVacuum(&b, res)
 	renderMemory(&b, res)
 	renderNotes(&b, res)
@@ -57,7 +58,7 @@ func renderUsage(b *strings.Builder, res *results) {
 	b.WriteString("Flags, with their defaults (`-h` lists them too):\n\n" + flagList() + "\n")
 	b.WriteString(`A server whose URL variable is unset is skipped; SQLite always runs, in a
 temporary file. The Go benchmarks (` + "`go test -bench`" + `) measure sections 1, 2,
-3 and 6 once, without rounds, and skip the servers the same way.
+3, 6 and 11 once, without rounds, and skip the servers the same way.
 
 `)
 }
@@ -88,7 +89,7 @@ export DISTLOCK_BENCH_POSTGRES_URL='postgres://postgres@127.0.0.1:5432/distlock_
 export DISTLOCK_BENCH_MYSQL_URL='mysql://root@127.0.0.1:3306/distlock_bench'
 go run ./cmd/distlock-bench            # everything; writes ../BENCHMARKS.md
 go run ./cmd/distlock-bench -rounds 1 -duration 200ms -handoff-samples 2 -pglock-handoff=false \
-    -vacuum-rows 10000 -vacuum-baseline 500ms -held-locks 1000 -out -     # every section, small sizes
+    -hot-duration 500ms -vacuum-rows 10000 -vacuum-baseline 500ms -held-locks 1000 -out -     # every section, small sizes
 go test -run='^$' -bench=. -benchmem ./...        # the Go benchmarks
 go test -run='^$' -bench=. -benchtime=20x ./...   # CI smoke
 `

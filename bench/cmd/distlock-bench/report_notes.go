@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/distlock/distlock/bench/internal/hot"
 	"github.com/distlock/distlock/bench/internal/stats"
 	"github.com/distlock/distlock/bench/internal/target"
 )
@@ -19,6 +21,11 @@ func renderNotes(b *strings.Builder, res *results) {
 	}
 	for _, db := range measured(res) {
 		if n := returningNote(db); n != "" {
+			notes = append(notes, n)
+		}
+	}
+	if pg := res.db(target.Postgres); pg != nil {
+		if n := bargeNote(pg, res.Opts.HotDuration); n != "" {
 			notes = append(notes, n)
 		}
 	}
@@ -74,4 +81,23 @@ func returningNote(db *dbResult) string {
 	return fmt.Sprintf("%s: two single-row updates that return what they wrote take %.2f× the floor (p50), distlock %.2f×: "+
 		"a lock's writes must answer (the acquire its fence or its holder, the release the holds left), and distlock's "+
 		"acquire is an INSERT … ON CONFLICT on a wider row.", db.Label, r, d)
+}
+
+// bargeNote explains pglock's hot-name figures when they show starvation:
+// its waiters sleep a lease between tries, so the goroutine that has just
+// released takes the lock again at once, and the others get their turns
+// only after the time is up, which acq/s counts too.
+func bargeNote(pg *dbResult, d time.Duration) string {
+	s := pg.hot("pglock")
+	if s == nil || len(s.Rounds) == 0 {
+		return ""
+	}
+	share := stats.Of(s.minShare()).Median
+	if share >= 0.5 || s.maxWait() <= d {
+		return ""
+	}
+	return fmt.Sprintf("PostgreSQL, hot name: pglock's waiters sleep a whole lease (%v) between tries, so the goroutine "+
+		"that has just released takes the lock again at once. The fewest cycles a goroutine made was %.2f of the mean, "+
+		"and the longest wait %s, past the %v of measuring: pglock's acq/s counts those late turns too, and so moves "+
+		"with -hot-duration.", hot.PGLockLease, share, dur(s.maxWait()), d)
 }

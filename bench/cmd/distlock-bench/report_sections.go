@@ -7,6 +7,7 @@ import (
 
 	"cirello.io/pglock"
 
+	"github.com/distlock/distlock/bench/internal/hot"
 	"github.com/distlock/distlock/bench/internal/stats"
 	"github.com/distlock/distlock/bench/internal/target"
 	"github.com/distlock/distlock/bench/internal/vacuum"
@@ -133,7 +134,7 @@ func renderHandoff(b *strings.Builder, res *results) {
 	}
 	b.WriteString("## 4. Contended hand-off between processes\n\n")
 	fmt.Fprintf(b, "The waiter, a process of its own, starts acquiring first; %v–%v later (at random, so that a "+
-		"polling waiter is caught anywhere in its back-off) the holder, this process, releases. "+
+		"polling waiter is caught anywhere between two reads) the holder, this process, releases. "+
 		"Times run from the holder's release call returning to the waiter's acquire returning; both processes "+
 		"read time.Now().UnixNano() on one machine. A time below zero means the waiter was woken before the holder's "+
 		"call returned (the server or kernel grants the lock first, then answers the holder). \"From sent\" runs from "+
@@ -218,14 +219,16 @@ func renderMethod(b *strings.Builder, res *results) {
 - **Rounds.** %d rounds. In a latency round every subject runs for %v in all, cut into %d slices; each
   slice runs every subject once, in an order rotated by one from slice to slice and round to round, so that
   the noise of the shared machine hits every subject alike (each subject is warmed up for %v first). In a
-  throughput round every subject and goroutine count runs for %v after a %v warm-up, in rotated order.
+  throughput round every subject and goroutine count runs for %v after a %v warm-up, in rotated order; in
+  a hot-name round every subject runs for %v, in rotated order.
   p50 and p99 are computed per round; tables show the median over rounds and benchstat's ± (the largest
   distance of a round from the median: the 95%% confidence interval of a median of five or fewer rounds
   is their whole range). Ratios are computed per round, then their median is taken.
 - **Same pool.** distlock, the floor, the context and the peers share one *sql.DB per database
   (%d open and %d idle connections, so that no measurement pays for reconnecting), except pglock on
-  lib/pq, which gets its own pool of the same size. distlock runs with MaxTime %v and every other
-  setting at its default; the waiting Acquire is used, as users call it.
+  lib/pq, which gets its own pool of the same size, and half of the hot name's goroutines (see Hot name
+  below). distlock runs with MaxTime %v and every other setting at its default; the waiting Acquire is
+  used, as users call it.
 - **The floor** is two `+"`UPDATE bench_floor SET n = n + 1 WHERE id = ?`"+` in autocommit, each its own
   durable commit, through a prepared *sql.Stmt on every database (distlock's MySQL dialect prepares its
   statements too; go-sql-driver runs without interpolateParams; pgx caches prepared statements itself).
@@ -244,12 +247,21 @@ func renderMethod(b *strings.Builder, res *results) {
   pair per subject, kept for all rounds, with one unmeasured hand-off first. %d hand-offs per subject per
   round. pglock's hand-off runs once, at all its defaults (a %v lease, waiters that retry once per lease),
   %d waiters at once, each given up after %v.
+- **Hot name.** %d goroutines in this process, half on the database's pool and half on a second *sql.DB of
+  the same size on the same database; each goroutine makes one unmeasured cycle first, one goroutine after
+  the other. distlock runs a Module (MaxTime %v) on each pool, in a table of its own; pglock (pgx) a client
+  on each pool, with a %v lease and no heartbeat (holds last a moment); pg_advisory_lock and GET_LOCK a
+  connection pinned per goroutine; flock(2) a file opened per acquisition. A new lock name every round.
+  No goroutine starts a cycle once the time is up; a round that has not ended %v later is given up.
 - **Vacuum.** %s expired rows (32-byte token hashes, fences > 0), then Module.Vacuum under the load
   described in section 5. Once per run.
 - **Memory.** %s locks held by a helper process, on PostgreSQL and SQLite (SQLite in a file of its own);
   MariaDB is left out to keep the run short. allocs/op and B/op come from runtime.MemStats over the latency
   loops; `+"`go test -bench . -benchmem`"+` gives the same per-operation figures for one run.
-`, o.Rounds, o.Duration, latencySlices, warmup(o.Duration), o.Duration, warmup(o.Duration), target.PoolSize, target.PoolSize, o.Lease,
-		o.HandoffSamples, pglock.DefaultLeaseDuration, pglockWaiters, o.HandoffLimit, thousands(int64(o.VacuumRows)), thousands(int64(o.HeldLocks)))
+`, o.Rounds, o.Duration, latencySlices, warmup(o.Duration), o.Duration, warmup(o.Duration), o.HotDuration,
+		target.PoolSize, target.PoolSize, o.Lease,
+		o.HandoffSamples, pglock.DefaultLeaseDuration, pglockWaiters, o.HandoffLimit,
+		hot.Waiters, o.Lease, hot.PGLockLease, hotGrace,
+		thousands(int64(o.VacuumRows)), thousands(int64(o.HeldLocks)))
 	b.WriteString("\n")
 }

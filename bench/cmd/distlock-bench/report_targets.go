@@ -15,6 +15,18 @@ const (
 	targetFloorRatio  = 1.0                  // distlock p50 ÷ write floor p50, PostgreSQL
 	targetPGLockRatio = 1.2                  // pglock p50 ÷ distlock p50, PostgreSQL
 	targetHandoffP50  = 5 * time.Millisecond // PostgreSQL, cross-process
+
+	// Issue 11: a hot name, hand-off and the floor again.
+	targetHotPGLock = 1.5                    // distlock ÷ pglock acquisitions/s on a hot name, PostgreSQL
+	targetHotAcq    = 1000                   // distlock acquisitions/s on a hot name, every database
+	targetHotP99    = 100 * time.Millisecond // distlock's wait p99 on a hot name, every database
+)
+
+// Issue 11's targets that differ by database.
+var (
+	targetHandoffP50By = map[string]time.Duration{
+		target.Postgres: time.Millisecond, target.MySQL: 5 * time.Millisecond, target.SQLite: 5 * time.Millisecond}
+	targetFloorRatioBy = map[string]float64{target.Postgres: 0.9, target.MySQL: 1.1, target.SQLite: 0.9}
 )
 
 type verdict struct{ goal, measured, outcome string }
@@ -69,15 +81,8 @@ func verdicts(res *results) []verdict {
 	}
 	out = append(out, v)
 
-	v = verdict{goal: "4. PostgreSQL: cross-process hand-off p50 ≤ 5 ms", measured: none, outcome: "–"}
-	if pg != nil {
-		if h := pg.handoff(roleDistlock); h != nil && len(h.Samples) > 0 {
-			st := h.stats()
-			v.measured = fmt.Sprintf("p50 %s, p99 %s (n = %d)", dur(st.P50), dur(st.P99), st.N)
-			v.outcome = met(!isNever(st.P50) && st.P50 <= targetHandoffP50)
-		}
-	}
-	out = append(out, v)
+	out = append(out, handoffVerdict(fmt.Sprintf("4. PostgreSQL: cross-process hand-off p50 ≤ %s", plainMs(targetHandoffP50)),
+		pg, targetHandoffP50))
 
 	for _, db := range res.DBs {
 		if db.Vacuum == nil {
@@ -91,7 +96,87 @@ func verdicts(res *results) []verdict {
 			outcome: met(r.SlowDuring == 0),
 		})
 	}
+	return append(out, hotVerdicts(res)...)
+}
+
+// hotVerdicts are issue 11's targets: the hot name (section 11), and
+// tighter hand-off and floor targets on every database.
+func hotVerdicts(res *results) []verdict {
+	const none = "not measured"
+	var out []verdict
+	v := verdict{goal: fmt.Sprintf("11. PostgreSQL hot name: distlock ≥ %.1f× pglock's acquisitions/s (same run)", targetHotPGLock),
+		measured: none, outcome: "–"}
+	if dl, pl := hotSeriesOf(res.db(target.Postgres), roleDistlock), hotSeriesOf(res.db(target.Postgres), "pglock"); dl != nil && pl != nil {
+		r := stats.Of(stats.Ratios(dl.acq(), pl.acq()))
+		v.measured = fmt.Sprintf("distlock %s acq/s, pglock %s: %s", spread(stats.Of(dl.acq()), count),
+			spread(stats.Of(pl.acq()), count), spread(r, wideTimes))
+		v.outcome = met(r.Median >= targetHotPGLock)
+	}
+	out = append(out, v)
+
+	for _, name := range target.All {
+		v := verdict{goal: fmt.Sprintf("11. %s: hot-name distlock ≥ %s acquisitions/s", dbLabels[name], thousands(targetHotAcq)),
+			measured: none, outcome: "–"}
+		if dl := hotSeriesOf(res.db(name), roleDistlock); dl != nil {
+			a := stats.Of(dl.acq())
+			v.measured = spread(a, count) + " acq/s"
+			v.outcome = met(a.Median >= targetHotAcq)
+		}
+		out = append(out, v)
+	}
+	for _, name := range target.All {
+		v := verdict{goal: fmt.Sprintf("11. %s: hot-name distlock p99 wait ≤ %s", dbLabels[name], plainMs(targetHotP99)),
+			measured: none, outcome: "–"}
+		if dl := hotSeriesOf(res.db(name), roleDistlock); dl != nil {
+			p := stats.Of(dl.p99())
+			v.measured = fmt.Sprintf("p99 %s ms (max %s)", spread(p, msec), dur(dl.maxWait()))
+			v.outcome = met(p.Median <= stats.Millis(targetHotP99))
+		}
+		out = append(out, v)
+	}
+	for _, name := range target.All {
+		limit := targetHandoffP50By[name]
+		out = append(out, handoffVerdict(fmt.Sprintf("11. %s: cross-process hand-off p50 ≤ %s", dbLabels[name], plainMs(limit)),
+			res.db(name), limit))
+	}
+	for _, name := range target.All {
+		limit := targetFloorRatioBy[name]
+		v := verdict{goal: fmt.Sprintf("11. %s: uncontended acquire+release p50 ≤ %.1f× the write floor", dbLabels[name], limit),
+			measured: none, outcome: "–"}
+		if s, ok := ratio(res.db(name), roleDistlock, roleFloor); ok {
+			v.measured = spread(s, times) + " of the floor"
+			v.outcome = met(s.Median <= limit)
+		}
+		out = append(out, v)
+	}
 	return out
+}
+
+// handoffVerdict checks db's distlock hand-off p50 (pooled over rounds)
+// against limit.
+func handoffVerdict(goal string, db *dbResult, limit time.Duration) verdict {
+	v := verdict{goal: goal, measured: "not measured", outcome: "–"}
+	if db == nil {
+		return v
+	}
+	if h := db.handoff(roleDistlock); h != nil && len(h.Samples) > 0 {
+		st := h.stats()
+		v.measured = fmt.Sprintf("p50 %s, p99 %s (n = %d)", dur(st.P50), dur(st.P99), st.N)
+		v.outcome = met(!isNever(st.P50) && st.P50 <= limit)
+	}
+	return v
+}
+
+// hotSeriesOf is db's hot-name series of key, if it ran at least one
+// round.
+func hotSeriesOf(db *dbResult, key string) *hotSeries {
+	if db == nil {
+		return nil
+	}
+	if s := db.hot(key); s != nil && len(s.Rounds) > 0 {
+		return s
+	}
+	return nil
 }
 
 func renderTargets(b *strings.Builder, res *results) {
@@ -103,5 +188,6 @@ func renderTargets(b *strings.Builder, res *results) {
 	table(b, []string{"target", "measured in this run", "verdict"}, rows)
 	b.WriteString("Ratios are medians over rounds of per-round ratios of p50s, with the largest\n" +
 		"distance of a round from the median (benchstat's ±). Hand-off times run from\n" +
-		"the holder's release call returning to the waiter's acquire returning.\n\n")
+		"the holder's release call returning to the waiter's acquire returning. Hot-name figures\n" +
+		"(section 11) are medians over rounds of per-round figures, and of per-round ratios.\n\n")
 }

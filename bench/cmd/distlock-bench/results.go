@@ -5,6 +5,7 @@ import (
 
 	"github.com/distlock/distlock/bench/internal/handoff"
 	"github.com/distlock/distlock/bench/internal/heldmem"
+	"github.com/distlock/distlock/bench/internal/hot"
 	"github.com/distlock/distlock/bench/internal/target"
 	"github.com/distlock/distlock/bench/internal/vacuum"
 	"github.com/distlock/distlock/bench/internal/workload"
@@ -37,6 +38,7 @@ type dbResult struct {
 	Latency    []*latencySeries
 	Throughput []*throughputSeries
 	Handoff    []*handoffSeries
+	Hot        []*hotSeries
 	Vacuum     *vacuumResult
 	Held       *heldmem.Result
 
@@ -62,6 +64,12 @@ type handoffSeries struct {
 	Key, Label string
 	Note       string
 	Samples    []handoff.Sample
+}
+
+// hotSeries is one subject's hot-name runs, once per round.
+type hotSeries struct {
+	Key, Label string
+	Rounds     []hot.Result
 }
 
 // vacuumResult is the vacuum of many expired rows under live load.
@@ -91,6 +99,15 @@ func (db *dbResult) latency(key string) *latencySeries {
 
 func (db *dbResult) handoff(key string) *handoffSeries {
 	for _, s := range db.Handoff {
+		if s.Key == key {
+			return s
+		}
+	}
+	return nil
+}
+
+func (db *dbResult) hot(key string) *hotSeries {
+	for _, s := range db.Hot {
 		if s.Key == key {
 			return s
 		}

@@ -71,6 +71,7 @@ func runAll(ctx context.Context, o options, log io.Writer) (*results, error) {
 		{secLatency, runLatency},
 		{secThroughput, runThroughput},
 		{secHandoff, runHandoff},
+		{secHot, runHot},
 		{secVacuum, runVacuum},
 		{secMemory, runHeld},
 	}
