@@ -34,20 +34,17 @@ const pglockWaiters = 8
 // two reads.
 const settleMin, settleSpread = 20 * time.Millisecond, 200 * time.Millisecond
 
-// How often distlock's waiter reads the lock where the database cannot
-// push releases (SQLite, MariaDB/MySQL): pollBase and pollMax in
-// distlock/line.go, which the library does not export. Keep them in step.
-const linePollBase, linePollMax = 2 * time.Millisecond, 50 * time.Millisecond
-
 // distlockWakeNote says how a distlock waiter on db learns that the lock
-// was released (see distlock/line.go).
+// was released (see distlock/line.go, whose constants it describes: keep
+// it in step).
 func distlockWakeNote(db string) string {
 	if db == target.Postgres {
-		return "LISTEN/NOTIFY wake-up, polling as a fallback"
+		return "a place in the lock's FIFO line; the release's NOTIFY names the head, which alone wakes " +
+			"(its place's renewal read every 250 ms is the fallback)"
 	}
-	return fmt.Sprintf("a place in the lock's FIFO line; the Module's first waiter in line polls with a read every "+
-		"%s × (places ahead + 1), at most %s; a release in its own process wakes the head at once",
-		plainMs(linePollBase), plainMs(linePollMax))
+	return "a place in the lock's FIFO line; the Module's first waiter in line reads the lock every 0.5 ms " +
+		"(× places ahead + 1) for 1 s after the line last moved, then ever less often, at most every 50 ms; " +
+		"a release in its own process wakes the head at once"
 }
 
 type handoffSubject struct {

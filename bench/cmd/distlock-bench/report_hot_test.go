@@ -169,16 +169,6 @@ func TestWideTimes(t *testing.T) {
 	}
 }
 
-func TestDistlockWakeNote(t *testing.T) {
-	for _, db := range []string{target.MySQL, target.SQLite} {
-		n := distlockWakeNote(db)
-		if !strings.Contains(n, "FIFO line") || !strings.Contains(n, "every 2 ms × (places ahead + 1), at most 50 ms") ||
-			strings.Contains(n, "back-off") {
-			t.Errorf("distlockWakeNote(%s) = %q", db, n)
-		}
-	}
-}
-
 func TestBargeNote(t *testing.T) {
 	res := hotResults() // pglock: min-share 0.40, longest wait 5.1 s
 	if n := bargeNote(res.db(target.Postgres), 2*time.Second); !strings.Contains(n, "0.40 of the mean") || !strings.Contains(n, "5.1 s") {
