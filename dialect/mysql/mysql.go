@@ -75,7 +75,7 @@ type store struct {
 
 	guardSQL   guardStatements // see guard.go
 	guardState guardState
-	known      knownRows // names with a row, for the cheaper acquire (rows.go)
+	known      dialect.KnownRows // names with a row, for the cheaper acquire
 }
 
 // Close closes the prepared statements.
