@@ -1,7 +1,7 @@
 // Command distlock-vacuum deletes the rows of expired and released
 // distlock locks, never a held one, in short batches, and prints one line:
 //
-//	removed 12 expired locks in 3.4ms
+//	removed 12 free locks in 3.4ms
 //
 // It is meant for cron:
 //

@@ -30,7 +30,7 @@ const usage = `Usage: distlock-vacuum [flags]
 Deletes the rows of expired and released distlock locks, never a held one, in
 short batches so that nobody waits behind it, and prints one line:
 
-  removed 12 expired locks in 3.4ms
+  removed 12 free locks in 3.4ms
 
 The database is --dsn, else $DISTLOCK_DSN, else $DATABASE_URL, else the SQLite
 file the distlock command uses by default. On SQLite the table is created if
@@ -132,7 +132,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	case o.json:
 		json.NewEncoder(stdout).Encode(res)
 	default:
-		fmt.Fprintf(stdout, "removed %d expired locks in %s\n", res.Removed, cli.Elapsed(time.Duration(res.Seconds*float64(time.Second))))
+		fmt.Fprintln(stdout, cli.Removed(res.Removed, time.Duration(res.Seconds*float64(time.Second))))
 	}
 	return exitOK
 }

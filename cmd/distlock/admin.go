@@ -18,7 +18,7 @@ var vacuumCommand = &command{
 Deletes the rows of expired and released locks, never a held one, in short
 batches so that nobody waits behind it, and prints one line:
 
-  removed 12 expired locks in 3.4ms
+  removed 12 free locks in 3.4ms
 
 Held locks and fencing tokens are unaffected. Run it from cron now and then
 (or use distlock-vacuum, which does the same).
@@ -82,7 +82,7 @@ func cmdVacuum(ctx context.Context, a *app, cl *cmdline, args []string) error {
 			Removed: n, Seconds: elapsed.Seconds(), Table: m.Config().Table, Dialect: m.DSN.Dialect, Host: m.DSN.Host,
 		})
 	default:
-		_, err = fmt.Fprintf(a.stdout, "removed %d expired locks in %s\n", n, cli.Elapsed(elapsed))
+		_, err = fmt.Fprintln(a.stdout, cli.Removed(n, elapsed))
 	}
 	return err
 }

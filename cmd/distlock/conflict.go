@@ -28,14 +28,14 @@ func (w *waitFlags) register(fs *flag.FlagSet) {
 	w.conflict = conflictCode(exitNotAcquired)
 	const waitUsage = "how long to wait for the lock: a `DURATION` (30s, \"5 minutes\") or plain seconds (flock's -w), 0 to try once, or forever"
 	fs.Var(&w.wait, "wait", waitUsage)
-	fs.Var(&w.wait, "w", "short for --wait")
-	fs.Var(&w.wait, "timeout", "--wait by flock's name")
+	fs.Var(&w.wait, "w", aliasOf+"wait")
+	fs.Var(&w.wait, "timeout", aliasOf+"wait")
 	fs.BoolVar(&w.nonblock, "nonblock", false, "try once, do not wait (= --wait 0)")
-	fs.BoolVar(&w.nonblock, "n", false, "short for --nonblock")
+	fs.BoolVar(&w.nonblock, "n", false, aliasOf+"nonblock")
 	fs.Var(&w.conflict, "conflict-exit-code", "exit status `N` when the lock stays held (default 3)")
-	fs.Var(&w.conflict, "E", "short for --conflict-exit-code")
+	fs.Var(&w.conflict, "E", aliasOf+"conflict-exit-code")
 	fs.BoolVar(&w.quiet, "quiet", false, "print nothing when the lock stays held (cron mails nothing)")
-	fs.BoolVar(&w.quiet, "q", false, "short for --quiet")
+	fs.BoolVar(&w.quiet, "q", false, aliasOf+"quiet")
 }
 
 // timeout is how long to wait: 0 with --nonblock. --nonblock with a

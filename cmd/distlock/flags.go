@@ -3,8 +3,10 @@ package main
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +78,11 @@ func (v *maxTimeValue) Set(s string) error {
 	return nil
 }
 
+// minRunMaxTime is the shortest --maxtime of run: a lease of a few
+// milliseconds expires before run can extend it (every third of it, a
+// round trip each), so CMD would be stopped at once and run exit 5.
+const minRunMaxTime = time.Second
+
 // forever is the --wait value "wait as long as it takes".
 const forever = time.Duration(-1)
 
@@ -139,12 +146,44 @@ func parseFlags(cmd string, fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// printDefaults writes fs's flags, as flag.PrintDefaults does, to w.
+// printDefaults writes fs's flags to w as flag.PrintDefaults does, but
+// with the long ones spelled as README spells them (--dsn, not -dsn), and
+// each alias (a flag whose usage is aliasOf's) beside the flag it stands
+// for: "-w, --timeout, --wait DURATION".
 func printDefaults(w io.Writer, fs *flag.FlagSet) {
-	fs.SetOutput(w)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	spell := func(name string) string {
+		if len(name) == 1 {
+			return "-" + name
+		}
+		return "--" + name
+	}
+	aliases := map[string][]string{}
+	fs.VisitAll(func(f *flag.Flag) {
+		if long, ok := strings.CutPrefix(f.Usage, aliasOf); ok {
+			aliases[long] = append(aliases[long], spell(f.Name))
+		}
+	})
+	fs.VisitAll(func(f *flag.Flag) {
+		if strings.HasPrefix(f.Usage, aliasOf) {
+			return
+		}
+		arg, usage := flag.UnquoteUsage(f)
+		names := append(aliases[f.Name], spell(f.Name))
+		slices.SortStableFunc(names, func(a, b string) int { return len(a) - len(b) })
+		line := "  " + strings.Join(names, ", ")
+		if arg != "" {
+			line += " " + arg
+		}
+		if def := f.DefValue; def != "" && def != "0" && def != "false" && !strings.Contains(usage, "(default") {
+			usage += fmt.Sprintf(" (default %s)", def)
+		}
+		fmt.Fprintf(w, "%s\n    \t%s\n", line, strings.ReplaceAll(usage, "\n", "\n    \t"))
+	})
 }
+
+// aliasOf starts the usage of a flag that is another name of the flag
+// named after it (see printDefaults).
+const aliasOf = "same as --"
 
 // wantArgs checks the number of positional arguments.
 func wantArgs(cmd string, args []string, min, max int, names string) error {

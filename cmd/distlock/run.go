@@ -69,7 +69,7 @@ func cmdRun(ctx context.Context, a *app, cl *cmdline, args []string) error {
 	killAfter := fs.Duration("kill-after", 10*time.Second, "SIGKILL CMD's tree `DURATION` after SIGTERM (the lock was lost, or CMD exited leaving processes)")
 	var shell shellCommand
 	fs.Var(&shell, "command", "run `CMD` with sh -c instead of CMD [ARGS…] (flock's -c)")
-	fs.Var(&shell, "c", "short for --command")
+	fs.Var(&shell, "c", aliasOf+"command")
 	name, argv, err := a.parseRun(cl, args, &shell)
 	if err != nil {
 		return err
@@ -80,6 +80,9 @@ func cmdRun(ctx context.Context, a *app, cl *cmdline, args []string) error {
 	wait, err := wf.timeout(cl.cmd.name, fs)
 	if err != nil {
 		return err
+	}
+	if d := timeOf(cl.g.maxTime); d != 0 && d < minRunMaxTime {
+		return usagef(cl.cmd.name, "--maxtime %v is too short for run, which keeps the lock alive: at least %v", d, minRunMaxTime)
 	}
 
 	// Until CMD starts, a signal cancels wctx: the wait for the lock, or

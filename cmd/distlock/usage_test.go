@@ -44,6 +44,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"run", "x", "--wait", "0", "y", "--", "true"}, `distlock run: unexpected argument "y" before --`},
 		{[]string{"run", "--wait", "soon", "x", "--", "true"}, `distlock run: invalid value "soon" for flag -wait`},
 		{[]string{"run", "--maxtime", "0s", "x", "--", "true"}, `invalid value "0s" for flag -maxtime: must be more than 0`},
+		{[]string{"run", "--maxtime", "1ms", "x", "--", "true"}, `--maxtime 1ms is too short for run, which keeps the lock alive: at least 1s`},
 		{[]string{"run", "--maxtime", "5", "x", "--", "true"}, `invalid value "5" for flag -maxtime`},
 		{[]string{"run", "--kill-after", "-1s", "x", "--", "true"}, "--kill-after must not be negative"},
 		{[]string{"run", "", "--", "true"}, `distlock run: invalid lock name ""`},

@@ -19,7 +19,7 @@ func TestVacuum(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 
 		out := b.mustRun(t, "vacuum", "--batch", "2")
-		if !regexp.MustCompile(`^removed 4 expired locks in [0-9.]+(µs|ms|s)\n$`).MatchString(out) {
+		if !regexp.MustCompile(`^removed 4 free locks in [0-9.]+(µs|ms|s)\n$`).MatchString(out) {
 			t.Errorf("vacuum printed %q", out)
 		}
 		if _, ok := b.lsEntries(t)["live"]; !ok {

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,4 +49,15 @@ func Elapsed(d time.Duration) string {
 		return d.Round(100 * time.Microsecond).String()
 	}
 	return d.Round(time.Millisecond).String()
+}
+
+// Removed is the line a vacuum prints: how many lock rows it removed
+// (free ones: released or expired; never a held lock) and how long it
+// took.
+func Removed(n int64, took time.Duration) string {
+	noun := "free locks"
+	if n == 1 {
+		noun = "free lock"
+	}
+	return "removed " + strconv.FormatInt(n, 10) + " " + noun + " in " + Elapsed(took)
 }
