@@ -12,6 +12,7 @@ import (
 
 var vacuumCommand = &command{
 	name:     "vacuum",
+	existing: true,
 	synopsis: "vacuum [flags]",
 	summary:  "delete the rows of expired and free locks",
 	help: `

@@ -14,6 +14,7 @@ import (
 
 var lsCommand = &command{
 	name:     "ls",
+	existing: true,
 	synopsis: "ls [flags]",
 	summary:  "list the held locks",
 	help: `

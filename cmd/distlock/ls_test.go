@@ -12,6 +12,7 @@ import (
 func TestLs(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b *backend) {
+		b.mustRun(t, "migrate") // an SQLite file must exist for ls (TestMissingSQLiteFile)
 		if out := b.mustRun(t, "ls"); out != "NAME  OWNER  HOLDS  FENCE  EXPIRES IN\n" {
 			t.Errorf("ls of no locks = %q", out)
 		}

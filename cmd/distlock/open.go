@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
@@ -30,6 +33,11 @@ func (a *app) open(ctx context.Context, cl *cmdline, cfg distlock.Config) (*dsn.
 		return nil, usagef(cl.cmd.name, "%s", cli.OneLine(err))
 	}
 	a.db = &d
+	if d.Dialect == dsn.SQLite && cl.cmd.existing {
+		if _, err := os.Stat(d.Path); errors.Is(err, fs.ErrNotExist) {
+			return nil, errors.New("no such file: no lock was ever taken there (is the path right? acquire and run create it)")
+		}
+	}
 	if cl.g.owner != "" {
 		cfg.Owner = cl.g.owner
 	}

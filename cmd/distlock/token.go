@@ -39,6 +39,7 @@ ps(1) shows it. --owner defaults to HOST:PID of the calling process.
 
 var extendCommand = &command{
 	name:     "extend",
+	existing: true,
 	synopsis: "extend [flags] NAME [TOKEN|-]",
 	summary:  "reset the expiry of the lock NAME held by TOKEN",
 	help: `
@@ -54,6 +55,7 @@ Exits 4 if the token no longer holds the lock.
 
 var releaseCommand = &command{
 	name:     "release",
+	existing: true,
 	synopsis: "release [flags] NAME [TOKEN|-]",
 	summary:  "release the lock NAME held by TOKEN",
 	help: `

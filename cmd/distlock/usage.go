@@ -15,6 +15,10 @@ type command struct {
 	summary  string // one line, for the list of commands
 	help     string // the body of COMMAND --help
 	run      func(ctx context.Context, a *app, cl *cmdline, args []string) error
+	// existing says the command only works on locks that exist: on
+	// SQLite it refuses a file that does not exist rather than create an
+	// empty one at a mistyped path.
+	existing bool
 }
 
 // commands lists the subcommands in the order of the usage.
