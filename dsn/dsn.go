@@ -18,7 +18,7 @@
 //	                      and libpq read it: several hosts ("h1,[::1]:5433") work
 //	mysql://user:pass@host:port/db?params        (also mariadb://), converted to
 //	                      go-sql-driver/mysql's "user:pass@tcp(host:port)/db?params"
-//	                      with parseTime=true; ?socket=/path connects through a
+//	                      with parseTime=true and timeout=10s (to connect) unless given; ?socket=/path connects through a
 //	                      Unix socket instead of TCP. Parameters the driver does
 //	                      not know become SET statements on every connection:
 //	                      timestamp (it would stop the session's clock), password,

@@ -15,7 +15,7 @@ func ExampleParse() {
 	fmt.Println(d)          // never the password
 	fmt.Println(d.Target()) // for error messages
 	// Output:
-	// mysql app:s3cret@tcp(db.internal:3306)/locks?parseTime=true
+	// mysql app:s3cret@tcp(db.internal:3306)/locks?parseTime=true&timeout=10s
 	// mysql://app:xxxxx@db.internal/locks
 	// mysql at db.internal:3306
 }

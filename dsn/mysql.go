@@ -8,9 +8,13 @@ import (
 	"github.com/distlock/distlock/dialect/mysql"
 )
 
+// mysqlConnectTimeout is the driver's dial timeout unless the URL sets
+// timeout=.
+const mysqlConnectTimeout = "10s"
+
 // parseMySQL converts a mysql:// (or mariadb://) URL to go-sql-driver's
 // form, [user[:password]@]tcp(host:port)/dbname?params, with
-// parseTime=true unless the URL sets it.
+// parseTime=true, and timeout=10s to connect, unless the URL sets them.
 //
 // The driver splits its DSN at the last '/' (the database name and
 // parameters therefore must not hold one: both are escaped here), then
@@ -56,7 +60,7 @@ func parseMySQL(s string) (DSN, error) {
 	network, addr := "tcp", joinHost(host, port, mysqlPort)
 
 	var params []string
-	parseTime := false
+	parseTime, timeout := false, false
 	for pair := range strings.SplitSeq(u.RawQuery, "&") {
 		if pair == "" {
 			continue
@@ -76,6 +80,8 @@ func parseMySQL(s string) (DSN, error) {
 			continue
 		case "parseTime":
 			parseTime = true
+		case "timeout":
+			timeout = true
 		}
 		if err := checkMySQLParam(key, v); err != nil {
 			return DSN{}, err
@@ -84,6 +90,9 @@ func parseMySQL(s string) (DSN, error) {
 	}
 	if !parseTime {
 		params = append(params, "parseTime=true")
+	}
+	if !timeout { // the driver's default waits on a host that does not answer as long as the OS does
+		params = append(params, "timeout="+mysqlConnectTimeout)
 	}
 
 	var b strings.Builder

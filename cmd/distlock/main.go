@@ -15,6 +15,8 @@ package main
 import (
 	"context"
 	"os"
+
+	gomysql "github.com/go-sql-driver/mysql"
 )
 
 // supervisorArg, as the first argument, makes distlock the supervisor
@@ -25,5 +27,6 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == supervisorArg {
 		os.Exit(supervise(os.Args[2:]))
 	}
+	gomysql.SetLogger(mysqlLogger{}) // see driverLog
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
 }

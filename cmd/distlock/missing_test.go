@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,5 +32,37 @@ func TestMissingSQLiteFile(t *testing.T) {
 	b.mustRun(t, "--dsn", "sqlite:"+created, "acquire", "job")
 	if _, err := os.Stat(created); err != nil {
 		t.Fatalf("acquire did not create its file: %v", err)
+	}
+}
+
+// A MySQL server that hangs up: the command prints one line, its own,
+// not go-sql-driver's "[mysql] … packets.go: unexpected EOF" beside it;
+// with -v the driver's line goes to the debug log.
+func TestMySQLDriverLogsStayOut(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	b := newBackend(t, "sqlite")
+	url := "mysql://root@" + ln.Addr().String() + "/x"
+	r := b.run(t, "", nil, "--dsn", url, "ls")
+	r.expect(t, exitError)
+	if strings.Contains(r.stderr, "[mysql]") {
+		t.Errorf("stderr %q holds the driver's log line", r.stderr)
+	}
+	r = b.run(t, "", nil, "-v", "--dsn", url, "ls")
+	if !strings.Contains(r.stderr, "level=DEBUG msg=\"mysql driver: ") || strings.Contains(r.stderr, "[mysql]") {
+		t.Errorf("with -v: stderr %q; want the driver's line in the debug log", r.stderr)
 	}
 }

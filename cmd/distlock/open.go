@@ -44,6 +44,9 @@ func (a *app) open(ctx context.Context, cl *cmdline, cfg distlock.Config) (*dsn.
 	cfg.MaxTime = timeOf(cl.g.maxTime)
 	cfg.Table = cl.g.table
 	cfg.Logger = a.logger(&cl.g)
+	if cfg.Logger != nil {
+		driverLog.Store(cfg.Logger)
+	}
 	m, err := d.OpenModule(cfg)
 	if err != nil {
 		return nil, err
