@@ -30,7 +30,7 @@ func (a *app) open(ctx context.Context, cl *cmdline, cfg distlock.Config) (*dsn.
 	}
 	d, err := dsn.Parse(s)
 	if err != nil {
-		return nil, usagef(cl.cmd.name, "%s", cli.OneLine(err))
+		return nil, usagef(cl.cmd.name, "%s%s", cli.OneLine(err), a.dsnSource(cl))
 	}
 	a.db = &d
 	if d.Dialect == dsn.SQLite && cl.cmd.existing {
@@ -70,6 +70,20 @@ func (a *app) open(ctx context.Context, cl *cmdline, cfg distlock.Config) (*dsn.
 		}
 	}
 	return m, nil
+}
+
+// dsnSource names where the connection string came from when it was not
+// the command line: " (from $DATABASE_URL)", for an error about it.
+func (a *app) dsnSource(cl *cmdline) string {
+	if cl.g.dsn != "" {
+		return ""
+	}
+	for _, env := range []string{dsn.EnvDSN, dsn.EnvDatabaseURL} {
+		if a.getenv(env) != "" {
+			return " (from $" + env + ")"
+		}
+	}
+	return ""
 }
 
 // pingTimeout bounds the first connection to a server.

@@ -71,6 +71,26 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// A bad connection string from the environment says which variable it
+// came from; one from --dsn does not need to.
+func TestDSNErrorNamesItsSource(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{[]string{"HOME=" + t.TempDir(), "DATABASE_URL=redis://u:secret@h"}, []string{"ls"}, `unknown scheme "redis": want sqlite:PATH, postgres://… or mysql://… (from $DATABASE_URL)`},
+		{[]string{"HOME=" + t.TempDir(), "DISTLOCK_DSN=redis://h", "DATABASE_URL=redis://u:secret@h"}, []string{"ls"}, "(from $DISTLOCK_DSN)"},
+		{[]string{"HOME=" + t.TempDir(), "DATABASE_URL=redis://u:secret@h"}, []string{"--dsn", "redis://h", "ls"}, `unknown scheme "redis": want sqlite:PATH, postgres://… or mysql://… (see`},
+	} {
+		r := runInProcess(t, tc.env, "", tc.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "secret") {
+			t.Errorf("%q %q: exit %d, stderr %q; want %d and %q", tc.env, tc.args, r.code, r.stderr, exitUsage, tc.want)
+		}
+	}
+}
+
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
