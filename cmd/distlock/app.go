@@ -43,7 +43,7 @@ func (a *app) main(ctx context.Context, args []string) error {
 	var g globals
 	fs := flag.NewFlagSet("distlock", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	g.register(fs)
+	g.register(fs, allLeaseFlags) // which commands use them is known after
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -86,7 +86,7 @@ type cmdline struct {
 func (cl *cmdline) flags() *flag.FlagSet {
 	cl.fs = flag.NewFlagSet(cl.cmd.name, flag.ContinueOnError)
 	cl.fs.SetOutput(io.Discard)
-	cl.g.register(cl.fs)
+	cl.g.register(cl.fs, cl.cmd.lease)
 	return cl.fs
 }
 

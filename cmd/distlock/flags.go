@@ -25,13 +25,29 @@ type globals struct {
 	verbose bool
 }
 
+// leaseFlags are the global flags only the commands that take or extend
+// a lock use: --maxtime, --owner.
+type leaseFlags int
+
+const (
+	noLease       leaseFlags = 0
+	withMaxTime   leaseFlags = 1 << iota // --maxtime
+	withOwner                            // --owner
+	allLeaseFlags = withMaxTime | withOwner
+)
+
 // register adds the global flags to fs, with g's current values as
-// defaults.
-func (g *globals) register(fs *flag.FlagSet) {
+// defaults; of --maxtime and --owner only those in lease (a command that
+// ignores them does not take them, and its help does not list them).
+func (g *globals) register(fs *flag.FlagSet, lease leaseFlags) {
 	fs.Var(&g.dsn, "dsn", "database `DSN`: sqlite:PATH, postgres://… or mysql://…\nwhen not given: $DISTLOCK_DSN, else $DATABASE_URL, else an SQLite file in ~/.local/state/distlock")
 	fs.StringVar(&g.table, "table", g.table, "lock `TABLE` (default distlock)")
-	fs.Var(&g.maxTime, "maxtime", "lifetime of an acquisition without extend: `DURATION` such as 90s, \"30 seconds\", 2h, 1d (default 1m)")
-	fs.StringVar(&g.owner, "owner", g.owner, "holder `LABEL` shown by ls (default HOST:PID)")
+	if lease&withMaxTime != 0 {
+		fs.Var(&g.maxTime, "maxtime", "lifetime of an acquisition without extend: `DURATION` such as 90s, \"30 seconds\", 2h, 1d (default 1m)")
+	}
+	if lease&withOwner != 0 {
+		fs.StringVar(&g.owner, "owner", g.owner, "holder `LABEL` shown by ls (default HOST:PID)")
+	}
 	fs.BoolVar(&g.verbose, "v", g.verbose, "log what happens to stderr")
 }
 

@@ -15,6 +15,7 @@ import (
 
 var runCommand = &command{
 	name:     "run",
+	lease:    allLeaseFlags,
 	synopsis: "run [flags] NAME [--] CMD [ARGS…]",
 	summary:  "run CMD while holding the lock NAME",
 	help: `

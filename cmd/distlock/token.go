@@ -19,6 +19,7 @@ const envToken = "DISTLOCK_TOKEN"
 
 var acquireCommand = &command{
 	name:     "acquire",
+	lease:    allLeaseFlags,
 	synopsis: "acquire [flags] NAME",
 	summary:  "take the lock NAME and print its token",
 	help: `
@@ -39,6 +40,7 @@ ps(1) shows it. --owner defaults to HOST:PID of the calling process.
 
 var extendCommand = &command{
 	name:     "extend",
+	lease:    withMaxTime,
 	existing: true,
 	synopsis: "extend [flags] NAME [TOKEN|-]",
 	summary:  "reset the expiry of the lock NAME held by TOKEN",

@@ -19,6 +19,8 @@ type command struct {
 	// SQLite it refuses a file that does not exist rather than create an
 	// empty one at a mistyped path.
 	existing bool
+	// lease are the global flags about the lease the command uses.
+	lease leaseFlags
 }
 
 // commands lists the subcommands in the order of the usage.

@@ -91,6 +91,30 @@ func TestDSNErrorNamesItsSource(t *testing.T) {
 	}
 }
 
+// A command's help lists --maxtime and --owner only if it uses them, and
+// a command that does not use them refuses them.
+func TestLeaseFlagsWhereUsed(t *testing.T) {
+	t.Parallel()
+	for _, c := range commands() {
+		r := runInProcess(t, nil, "", c.name, "--help")
+		for flag, want := range map[string]bool{"--maxtime": c.lease&withMaxTime != 0, "--owner": c.lease&withOwner != 0} {
+			if got := strings.Contains(r.stdout, "  "+flag+" "); got != want {
+				t.Errorf("distlock %s --help lists %s: %v, want %v", c.name, flag, got, want)
+			}
+		}
+	}
+	want := map[string]leaseFlags{"run": allLeaseFlags, "acquire": allLeaseFlags, "extend": withMaxTime}
+	for _, c := range commands() {
+		if c.lease != want[c.name] {
+			t.Errorf("%s takes lease flags %b, want %b", c.name, c.lease, want[c.name])
+		}
+	}
+	r := runInProcess(t, nil, "", "ls", "--owner", "x")
+	if r.code != exitUsage || !strings.Contains(r.stderr, "flag provided but not defined: -owner") {
+		t.Errorf("ls --owner: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}} {
@@ -109,7 +133,7 @@ func TestHelp(t *testing.T) {
 		for _, args := range [][]string{{c.name, "--help"}, {"help", c.name}, {"--dsn", "x", c.name, "-h"}} {
 			r := runInProcess(t, nil, "", args...)
 			if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "Usage: distlock "+c.synopsis+"\n") ||
-				!strings.Contains(r.stdout, "-maxtime DURATION") || !strings.Contains(r.stdout, "5    run: the lock was lost") {
+				!strings.Contains(r.stdout, "--dsn DSN") || !strings.Contains(r.stdout, "5    run: the lock was lost") {
 				t.Errorf("distlock %q: exit %d, stderr %q, stdout %q", args, r.code, r.stderr, r.stdout)
 			}
 		}
