@@ -48,14 +48,32 @@ type vacuumResult struct {
 	Host    string  `json:"host,omitempty"`
 }
 
-func cmdVacuum(ctx context.Context, a *app, cl *cmdline, args []string) error {
+// jsonError is an error a command reports as one JSON object on stderr
+// (vacuum --json), as distlock-vacuum --json does.
+type jsonError struct{ err error }
+
+func (e jsonError) Error() string { return e.err.Error() }
+func (e jsonError) Unwrap() error { return e.err }
+
+func cmdVacuum(ctx context.Context, a *app, cl *cmdline, args []string) (err error) {
 	fs := cl.flags()
 	batch := fs.Int("batch", 0, "delete at most `N` rows per statement (default 1000)")
 	quiet := fs.Bool("quiet", false, "print nothing on success")
-	asJSON := fs.Bool("json", false, "print the result as one JSON object")
-	args, err := a.parse(cl, args)
+	asJSON := fs.Bool("json", false, "print the result, or the error, as one JSON object")
+	timeout := fs.Duration("timeout", 5*time.Minute, "give up after `DURATION`")
+	args, err = a.parse(cl, args)
 	if err != nil {
 		return err
+	}
+	if *timeout <= 0 {
+		return usagef(cl.cmd.name, "--timeout must be positive")
+	}
+	if *asJSON {
+		defer func() {
+			if err != nil {
+				err = jsonError{err}
+			}
+		}()
 	}
 	if err := wantArgs(cl.cmd.name, args, 0, 0, ""); err != nil {
 		return err
@@ -65,6 +83,8 @@ func cmdVacuum(ctx context.Context, a *app, cl *cmdline, args []string) error {
 	}
 	ctx, stop := interruptible(ctx)
 	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
 	m, err := a.open(ctx, cl, distlock.Config{VacuumBatch: *batch})
 	if err != nil {
 		return err

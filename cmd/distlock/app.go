@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -138,6 +139,8 @@ func (a *app) report(err error) {
 		return
 	}
 	msg := cli.OneLine(err)
+	var je jsonError
+	asJSON := errors.As(err, &je)
 	if a.db != nil {
 		if errors.Is(err, distlock.ErrNoTable) {
 			msg = fmt.Sprintf("table %q does not exist on %s; create it with \"distlock migrate\"", a.table, a.db.Target())
@@ -145,6 +148,18 @@ func (a *app) report(err error) {
 			msg += " (" + a.db.Target() + ")"
 		}
 		msg = a.db.Scrub(msg)
+	}
+	if asJSON {
+		e := struct {
+			Error   string `json:"error"`
+			Dialect string `json:"dialect,omitempty"`
+			Host    string `json:"host,omitempty"`
+		}{Error: msg}
+		if a.db != nil {
+			e.Dialect, e.Host = a.db.Dialect, a.db.Host
+		}
+		json.NewEncoder(a.stderr).Encode(e)
+		return
 	}
 	fmt.Fprintln(a.stderr, "distlock: "+msg)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -41,4 +42,23 @@ func TestVacuum(t *testing.T) {
 			t.Errorf("fence after vacuum %d", e.Fence)
 		}
 	})
+}
+
+// vacuum --json reports an error as one JSON object on stderr, as
+// distlock-vacuum --json does, without the password; --timeout bounds it.
+func TestVacuumJSONError(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t, "sqlite")
+	r := b.run(t, "", nil, "--dsn", "postgres://u:s3cretpw@127.0.0.1:1/x", "vacuum", "--json", "--timeout", "10s")
+	if r.code != exitError || r.stdout != "" || strings.Contains(r.stderr, "s3cretpw") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	var e struct{ Error, Dialect, Host string }
+	dec := json.NewDecoder(strings.NewReader(r.stderr))
+	if err := dec.Decode(&e); err != nil || e.Error == "" || e.Dialect != "postgres" || e.Host != "127.0.0.1:1" || dec.More() {
+		t.Fatalf("stderr %q: want one JSON object with error, dialect and host (%+v, %v)", r.stderr, e, err)
+	}
+	if r := b.run(t, "", nil, "vacuum", "--timeout", "0s"); r.code != exitUsage {
+		t.Fatalf("--timeout 0s: exit %d, stderr %q", r.code, r.stderr)
+	}
 }
