@@ -75,10 +75,11 @@ func (l *Lock) Guard(ctx context.Context, tx *sql.Tx) error {
 	if _, again := l.m.guarded.LoadOrStore(key, struct{}{}); again {
 		return nil
 	}
+	logCtx := context.WithoutCancel(ctx) // the caller's values (trace IDs) for the log
 	time.AfterFunc(time.Until(start.Add(l.m.cfg.MaxTime)), func() {
 		l.m.guarded.Delete(key)
 		if tx.Rollback() == nil {
-			l.m.cfg.Logger.Warn("distlock: a guarded transaction was still open MaxTime after Guard; rolled back",
+			l.m.cfg.Logger.WarnContext(logCtx, "distlock: a guarded transaction was still open MaxTime after Guard; rolled back",
 				"name", l.name, "maxTime", l.m.cfg.MaxTime)
 		}
 	})

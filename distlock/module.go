@@ -177,10 +177,10 @@ func (m *Module) relay(l dialect.Listener) {
 			return
 		}
 		if errors.Is(err, dialect.ErrListenUnsupported) {
-			m.cfg.Logger.Info("distlock: waiters will poll", "reason", err)
+			m.cfg.Logger.InfoContext(m.ctx, "distlock: waiters will poll", "reason", err)
 			return
 		}
-		m.cfg.Logger.Warn("distlock: release listener stopped; reconnecting", "err", err, "pause", pause)
+		m.cfg.Logger.WarnContext(m.ctx, "distlock: release listener stopped; reconnecting", "err", err, "pause", pause)
 		t := time.NewTimer(jitter(pause))
 		select {
 		case <-m.ctx.Done():

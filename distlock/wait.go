@@ -158,7 +158,7 @@ func (m *Module) retry(ctx context.Context, op func() error) error {
 			return err
 		}
 		if n%100 == 0 {
-			m.cfg.Logger.Warn("distlock: database still busy; retrying", "attempts", n, "err", err)
+			m.cfg.Logger.WarnContext(ctx, "distlock: database still busy; retrying", "attempts", n, "err", err)
 		}
 		t := time.NewTimer(jitter(pause))
 		select {
