@@ -3,9 +3,20 @@
 // (NNNN_title.up.sql / NNNN_title.down.sql).
 //
 // The files name the default table, distlock, so that they work as they
-// are with the migrate CLI:
+// are with the migrate CLI (golang-migrate v4.20.1, built with
+// -tags 'postgres mysql sqlite'), from the repository's root, with the
+// version table distlock's Migrate keeps (distlock_schema_migrations):
 //
-//	migrate -path migrations/postgres -database "$DATABASE_URL&x-migrations-table=distlock_schema_migrations" up
+//	migrate -path migrations/postgres -database 'postgres://USER:PASS@HOST:5432/DB?sslmode=disable&x-migrations-table=distlock_schema_migrations' up
+//	migrate -path migrations/mysql -database 'mysql://USER:PASS@tcp(HOST:3306)/DB?x-migrations-table=distlock_schema_migrations' up
+//	migrate -path migrations/sqlite -database 'sqlite:///path/to/locks.db?x-migrations-table=distlock_schema_migrations' up
+//
+// The migrate CLI's mysql URL is go-sql-driver's DSN after "mysql://"
+// (tcp(HOST:PORT)), not distlock's mysql://USER:PASS@HOST:PORT/DB form;
+// its query string must exist, so x-migrations-table goes after "?" or
+// "&" as the URL already has parameters or not. A database migrated so
+// is one distlock's Migrate (and "distlock migrate") then leaves as it
+// is, and the other way round.
 //
 // Every migration must be idempotent (IF NOT EXISTS, INSERT IGNORE…):
 // Up re-runs a migration that an interrupted run left dirty.
