@@ -173,15 +173,11 @@ func report(stderr io.Writer, asJSON bool, d *dsn.DSN, table string, err error) 
 		msg = d.Scrub(d.Target() + ": " + msg)
 	}
 	if asJSON {
-		e := struct {
-			Error   string `json:"error"`
-			Dialect string `json:"dialect,omitempty"`
-			Host    string `json:"host,omitempty"`
-		}{Error: msg}
+		var dialect, host string
 		if d != nil {
-			e.Dialect, e.Host = d.Dialect, d.Host
+			dialect, host = d.Dialect, d.Host
 		}
-		json.NewEncoder(stderr).Encode(e)
+		cli.WriteJSONError(stderr, msg, dialect, host)
 		return
 	}
 	fmt.Fprintln(stderr, "distlock-vacuum: "+msg)

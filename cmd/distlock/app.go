@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -150,15 +149,11 @@ func (a *app) report(err error) {
 		msg = a.db.Scrub(msg)
 	}
 	if asJSON {
-		e := struct {
-			Error   string `json:"error"`
-			Dialect string `json:"dialect,omitempty"`
-			Host    string `json:"host,omitempty"`
-		}{Error: msg}
+		var dialect, host string
 		if a.db != nil {
-			e.Dialect, e.Host = a.db.Dialect, a.db.Host
+			dialect, host = a.db.Dialect, a.db.Host
 		}
-		json.NewEncoder(a.stderr).Encode(e)
+		cli.WriteJSONError(a.stderr, msg, dialect, host)
 		return
 	}
 	fmt.Fprintln(a.stderr, "distlock: "+msg)

@@ -3,6 +3,8 @@
 package cli
 
 import (
+	"encoding/json"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -60,4 +62,15 @@ func Removed(n int64, took time.Duration) string {
 		noun = "free lock"
 	}
 	return "removed " + strconv.FormatInt(n, 10) + " " + noun + " in " + Elapsed(took)
+}
+
+// WriteJSONError writes an error message as the one JSON object that
+// --json prints on stderr: {"error": msg, "dialect": …, "host": …}, the
+// last two when known (empty strings are left out).
+func WriteJSONError(w io.Writer, msg, dialect, host string) error {
+	return json.NewEncoder(w).Encode(struct {
+		Error   string `json:"error"`
+		Dialect string `json:"dialect,omitempty"`
+		Host    string `json:"host,omitempty"`
+	}{msg, dialect, host})
 }
