@@ -46,7 +46,7 @@ func (g *globals) register(fs *flag.FlagSet, lease leaseFlags) {
 		fs.Var(&g.maxTime, "maxtime", "lifetime of an acquisition without extend: `DURATION` such as 90s, \"30 seconds\", 2h, 1d (default 1m)")
 	}
 	if lease&withOwner != 0 {
-		fs.StringVar(&g.owner, "owner", g.owner, "holder `LABEL` shown by ls (default HOST:PID)")
+		fs.StringVar(&g.owner, "owner", g.owner, "holder `LABEL` shown by ls (default HOST:PID(NAME): for acquire its caller, for run CMD)")
 	}
 	fs.BoolVar(&g.verbose, "v", g.verbose, "log what happens to stderr")
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // flock(1)'s flags on run and acquire: -n, -w SECONDS, -E, -q and -c,
@@ -79,5 +81,23 @@ func TestVersion(t *testing.T) {
 		if r.code != 0 || !strings.HasPrefix(r.stdout, "distlock ") || strings.Count(r.stdout, "\n") != 1 || !strings.Contains(r.stdout, "go1.") {
 			t.Fatalf("%v: exit %d, stdout %q, stderr %q", args, r.code, r.stdout, r.stderr)
 		}
+	}
+}
+
+// Without --owner, ls names the holder's host, pid and process: the
+// script that called acquire, or run's CMD.
+func TestDefaultOwnerNamesTheProcess(t *testing.T) {
+	t.Parallel()
+	b := newBackend(t, "sqlite")
+	holder := b.start(t, "run", "ownerjob", "--", "sh", "-c", "echo held; sleep 60")
+	holder.waitOutput(t, "held")
+	r := b.run(t, "", nil, "ls")
+	if r.code != 0 || !regexp.MustCompile(`ownerjob\s+\S+:[0-9]+\(sh\)\s`).MatchString(r.stdout) {
+		t.Fatalf("ls: exit %d, stdout %q; want the owner HOST:PID(sh)", r.code, r.stdout)
+	}
+	holder.cmd.Process.Kill()
+	holder.wait(t, 10*time.Second)
+	if got := defaultOwner(42, "bad\x1bname\n"); !strings.HasSuffix(got, ":42(badname)") {
+		t.Errorf("defaultOwner with control characters = %q", got)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -93,7 +95,7 @@ func cmdRun(ctx context.Context, a *app, cl *cmdline, args []string) error {
 	fwd := newForwarder(cancelWait)
 	defer fwd.stop()
 
-	m, err := a.open(wctx, cl, distlock.Config{})
+	m, err := a.open(wctx, cl, distlock.Config{Owner: defaultOwner(os.Getpid(), filepath.Base(argv[0]))})
 	if err != nil {
 		return interruptedOr(wctx, err)
 	}

@@ -33,7 +33,7 @@ token, and only the token, on stdout:
 The lock expires --maxtime after it was taken or last extended. The token is
 a secret: whoever has it can extend and release the lock. Prefer handing it
 over in $DISTLOCK_TOKEN or on stdin to putting it on a command line, where
-ps(1) shows it. --owner defaults to HOST:PID of the calling process.
+ps(1) shows it. --owner defaults to HOST:PID(NAME) of the calling process.
 `,
 	run: cmdAcquire,
 }
@@ -93,7 +93,7 @@ func cmdAcquire(ctx context.Context, a *app, cl *cmdline, args []string) error {
 	}
 	ctx, stop := interruptible(ctx)
 	defer stop()
-	m, err := a.open(ctx, cl, distlock.Config{Owner: defaultOwner(os.Getppid())})
+	m, err := a.open(ctx, cl, distlock.Config{Owner: defaultOwner(os.Getppid(), processName(os.Getppid()))})
 	if err != nil {
 		return err
 	}
@@ -219,13 +219,36 @@ func (a *app) token(cmd string, args []string) (distlock.Token, error) {
 	return tok, nil
 }
 
-// defaultOwner is the owner label of acquire: the host and the pid of
-// the process that runs distlock acquire (a shell script, say), since
-// distlock itself exits at once.
-func defaultOwner(pid int) string {
+// defaultOwner is the owner label ls shows for a holder that did not
+// say (--owner): the host, the pid and, when it can be read, the name of
+// the process that holds the lock: for acquire its caller (the shell or
+// script that runs it), for run CMD: "web1:4242(nightly.sh)".
+func defaultOwner(pid int, name string) string {
 	host, err := os.Hostname()
 	if err != nil || host == "" {
 		host = "unknown"
 	}
-	return host + ":" + strconv.Itoa(pid)
+	owner := host + ":" + strconv.Itoa(pid)
+	if name = strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(name)); name != "" {
+		owner += "(" + name + ")"
+	}
+	if distlock.ValidName(owner) != nil {
+		return host + ":" + strconv.Itoa(pid)
+	}
+	return owner
+}
+
+// processName is the command name of process pid, from /proc (Linux);
+// "" where it cannot be read.
+func processName(pid int) string {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
 }
