@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"syscall"
 
 	"github.com/distlock/distlock/distlock"
@@ -23,17 +25,33 @@ const (
 	exitNotFound   = 127
 )
 
-const exitCodesHelp = `Exit codes:
-  0    success
-  1    error (database unreachable, missing table, …)
-  2    usage error
-  3    not acquired: the lock is held by someone else (--wait elapsed, or --wait 0)
-  4    expired: the token no longer holds the lock (expired, released, or invalid)
-  5    run: the lock was lost while CMD was running (CMD was stopped)
-  run otherwise exits with CMD's status (128+N if signal N killed it, 126/127
-  if it could not be run); 130/143 if distlock is interrupted (SIGINT/SIGTERM)
-  before CMD starts.
-`
+// exitCodeLines are the lines of the exit-code table, by code; -1 is
+// run's own (CMD's status and interruptions).
+var exitCodeLines = []struct {
+	code int
+	text string
+}{
+	{exitOK, "  0    success"},
+	{exitError, "  1    error (database unreachable, missing table, …)"},
+	{exitUsage, "  2    usage error"},
+	{exitNotAcquired, "  3    not acquired: the lock is held by someone else (--wait elapsed, or --wait 0;\n       -E/--conflict-exit-code changes it)"},
+	{exitExpired, "  4    expired: the token no longer holds the lock (expired, released, or invalid)"},
+	{exitLost, "  5    run: the lock was lost while CMD was running (CMD was stopped)"},
+	{-1, "  run otherwise exits with CMD's status (128+N if signal N killed it, 126/127\n  if it could not be run); 130/143 if distlock is interrupted (SIGINT/SIGTERM)\n  before CMD starts."},
+}
+
+// exitCodesHelp is the exit-code table with the lines of codes (all when
+// codes is nil).
+func exitCodesHelp(codes []int) string {
+	var b strings.Builder
+	b.WriteString("Exit codes:\n")
+	for _, l := range exitCodeLines {
+		if codes == nil || slices.Contains(codes, l.code) {
+			b.WriteString(l.text + "\n")
+		}
+	}
+	return b.String()
+}
 
 // usageError is a bad command line: exit 2, with a hint to --help.
 type usageError struct {

@@ -18,6 +18,7 @@ import (
 var runCommand = &command{
 	name:     "run",
 	lease:    allLeaseFlags,
+	codes:    []int{exitNotAcquired, exitLost, -1},
 	synopsis: "run [flags] NAME [--] CMD [ARGS…]",
 	summary:  "run CMD while holding the lock NAME",
 	help: `

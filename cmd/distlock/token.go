@@ -20,6 +20,7 @@ const envToken = "DISTLOCK_TOKEN"
 var acquireCommand = &command{
 	name:     "acquire",
 	lease:    allLeaseFlags,
+	codes:    []int{exitNotAcquired},
 	synopsis: "acquire [flags] NAME",
 	summary:  "take the lock NAME and print its token",
 	help: `
@@ -41,6 +42,7 @@ ps(1) shows it. --owner defaults to HOST:PID(NAME) of the calling process.
 var extendCommand = &command{
 	name:     "extend",
 	lease:    withMaxTime,
+	codes:    []int{exitExpired},
 	existing: true,
 	synopsis: "extend [flags] NAME [TOKEN|-]",
 	summary:  "reset the expiry of the lock NAME held by TOKEN",
@@ -57,6 +59,7 @@ Exits 4 if the token no longer holds the lock.
 
 var releaseCommand = &command{
 	name:     "release",
+	codes:    []int{exitExpired},
 	existing: true,
 	synopsis: "release [flags] NAME [TOKEN|-]",
 	summary:  "release the lock NAME held by TOKEN",

@@ -21,6 +21,8 @@ type command struct {
 	existing bool
 	// lease are the global flags about the lease the command uses.
 	lease leaseFlags
+	// codes are the exit codes its help lists besides 0, 1 and 2.
+	codes []int
 }
 
 // commands lists the subcommands in the order of the usage.
@@ -61,7 +63,7 @@ func (a *app) topUsage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "  %-32s %s\n", "help [COMMAND]", "show the help of a command")
 	fmt.Fprintf(w, "\nFlags of every command (also accepted after the command):\n")
 	printDefaults(w, fs)
-	fmt.Fprintf(w, "\n%s\n%s", envHelp, exitCodesHelp)
+	fmt.Fprintf(w, "\n%s\n%s", envHelp, exitCodesHelp(nil))
 }
 
 // cmdUsage prints "distlock COMMAND --help".
@@ -69,5 +71,5 @@ func (a *app) cmdUsage(w io.Writer, cl *cmdline) {
 	fmt.Fprintf(w, "Usage: distlock %s\n\n%s\n", cl.cmd.synopsis, strings.Trim(cl.cmd.help, "\n"))
 	fmt.Fprintf(w, "\nFlags:\n")
 	printDefaults(w, cl.fs)
-	fmt.Fprintf(w, "\n%s", exitCodesHelp)
+	fmt.Fprintf(w, "\n%s", exitCodesHelp(append([]int{exitOK, exitError, exitUsage}, cl.cmd.codes...)))
 }

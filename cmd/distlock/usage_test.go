@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -133,8 +134,14 @@ func TestHelp(t *testing.T) {
 		for _, args := range [][]string{{c.name, "--help"}, {"help", c.name}, {"--dsn", "x", c.name, "-h"}} {
 			r := runInProcess(t, nil, "", args...)
 			if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "Usage: distlock "+c.synopsis+"\n") ||
-				!strings.Contains(r.stdout, "--dsn DSN") || !strings.Contains(r.stdout, "5    run: the lock was lost") {
+				!strings.Contains(r.stdout, "--dsn DSN") || !strings.Contains(r.stdout, "Exit codes:\n  0    success") {
 				t.Errorf("distlock %q: exit %d, stderr %q, stdout %q", args, r.code, r.stderr, r.stdout)
+			}
+			// Only the exit codes the command can return.
+			for code, line := range map[int]string{exitNotAcquired: "  3    not acquired", exitExpired: "  4    expired", exitLost: "  5    run: the lock was lost"} {
+				if got, want := strings.Contains(r.stdout, line), slices.Contains(c.codes, code); got != want {
+					t.Errorf("distlock %q lists exit code %d: %v, want %v", args, code, got, want)
+				}
 			}
 		}
 	}
