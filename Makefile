@@ -12,11 +12,21 @@ SHELL := /bin/bash
 
 GOTEST ?= go test -race -count=1
 
+# Tests skipped for want of a database are listed at the end (go test
+# shows nothing of a package that passed); DISTLOCK_REQUIRE_DB=1 makes
+# them failures instead.
+SKIPS := $(CURDIR)/.skipped-tests
+export DISTLOCK_SKIP_REPORT := $(SKIPS)
+
 test: vet
+	@rm -f $(SKIPS)
 	$(GOTEST) ./...
 	cd integration && $(GOTEST) -skip '^TestTorture' ./...
 	$(MAKE) --no-print-directory torture
 	$(MAKE) --no-print-directory bench-smoke
+	@if [ -s $(SKIPS) ]; then \
+		echo; echo "SKIPPED for want of a database ($$(sort -u $(SKIPS) | wc -l); set the URLs of README's Running the tests):"; \
+		sort -u $(SKIPS) | sed 's/^/  /'; rm -f $(SKIPS); fi
 
 # The benchmarks compile and run (a few iterations; the figures of
 # BENCHMARKS.md come from `cd bench && go run ./cmd/distlock-bench`). They

@@ -18,6 +18,8 @@ import (
 
 	gomysql "github.com/go-sql-driver/mysql"
 	"go.uber.org/goleak"
+
+	"github.com/distlock/distlock/internal/skips"
 )
 
 func TestMain(m *testing.M) {
@@ -37,5 +39,6 @@ func TestMain(m *testing.M) {
 		}
 	}
 	containers.stop()
+	skips.Report()
 	os.Exit(code)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/distlock/distlock/dialect/postgres"
 	"github.com/distlock/distlock/dialect/sqlite"
 	"github.com/distlock/distlock/dsn"
+	"github.com/distlock/distlock/internal/skips"
 )
 
 // target is one database the tests run against.
@@ -84,7 +85,7 @@ func skipOrFail(t *testing.T, format string, args ...any) {
 	if os.Getenv("DISTLOCK_REQUIRE_DB") == "1" {
 		t.Fatal(msg + "; DISTLOCK_REQUIRE_DB=1 makes this a failure")
 	}
-	t.Skip(msg)
+	skips.Skip(t, msg) // listed at the end of make test
 }
 
 // containerSet starts each database container at most once per run.

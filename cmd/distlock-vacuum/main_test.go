@@ -17,6 +17,7 @@ import (
 	"github.com/distlock/distlock/distlock"
 	"github.com/distlock/distlock/dsn"
 	"github.com/distlock/distlock/internal/clitest"
+	"github.com/distlock/distlock/internal/skips"
 )
 
 // bin is the distlock-vacuum binary built by TestMain.
@@ -82,7 +83,7 @@ func newDatabase(t *testing.T, name string) *database {
 			if os.Getenv("DISTLOCK_REQUIRE_DB") == "1" {
 				t.Fatalf("$%s is not set and DISTLOCK_REQUIRE_DB=1", env)
 			}
-			t.Skipf("$%s is not set", env)
+			skips.Skip(t, "$"+env+" is not set")
 		}
 		var r [4]byte
 		rand.Read(r[:])

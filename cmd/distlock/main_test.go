@@ -15,6 +15,7 @@ import (
 
 	"github.com/distlock/distlock/dsn"
 	"github.com/distlock/distlock/internal/clitest"
+	"github.com/distlock/distlock/internal/skips"
 )
 
 // bin is the distlock binary built by TestMain.
@@ -67,7 +68,7 @@ func newBackend(t *testing.T, name string) *backend {
 		if os.Getenv("DISTLOCK_REQUIRE_DB") == "1" {
 			t.Fatalf("$%s is not set and DISTLOCK_REQUIRE_DB=1", env)
 		}
-		t.Skipf("$%s is not set", env)
+		skips.Skip(t, "$"+env+" is not set")
 	}
 	db, _, err := dsn.Open(b.dsn)
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/distlock/distlock/internal/skips"
 )
 
 // Main builds the command in the current directory (with the race
@@ -34,5 +36,7 @@ func run(m *testing.M, name string, bin *string) int {
 		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
 		return 1
 	}
-	return m.Run()
+	code := m.Run()
+	skips.Report()
+	return code
 }
