@@ -53,3 +53,16 @@ func TestGaleraStatements(t *testing.T) {
 		}
 	}
 }
+
+func TestAssignsSimultaneously(t *testing.T) {
+	for mode, want := range map[string]bool{
+		"": false,
+		"STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION": false,
+		"STRICT_TRANS_TABLES,SIMULTANEOUS_ASSIGNMENT":                                               true,
+		"simultaneous_assignment": true,
+	} {
+		if got := assignsSimultaneously(map[string]string{"sql_mode": mode}); got != want {
+			t.Errorf("assignsSimultaneously(%q) = %v, want %v", mode, got, want)
+		}
+	}
+}

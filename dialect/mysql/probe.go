@@ -33,7 +33,7 @@ const (
 // probeQueries run once per Store, on its first statement.
 const (
 	probeClock = "SELECT @@session.timestamp - UNIX_TIMESTAMP(SYSDATE(6))"
-	probeVars  = "SHOW VARIABLES WHERE Variable_name IN ('version', 'wsrep_on', 'wsrep_provider')"
+	probeVars  = "SHOW VARIABLES WHERE Variable_name IN ('version', 'wsrep_on', 'wsrep_provider', 'sql_mode')"
 )
 
 // prober finds, once, what kind of server a Store talks to. Until a probe
@@ -41,6 +41,10 @@ const (
 // load.
 type prober struct {
 	kind atomic.Int32
+	// simultaneous is set when the session's sql_mode has MariaDB's
+	// SIMULTANEOUS_ASSIGNMENT: an UPDATE's assignments then all read the
+	// row as it was, which statements.acquireRow's marker needs otherwise.
+	simultaneous atomic.Bool
 }
 
 // statements returns the SQL to use on this server: the plain statements,
@@ -100,7 +104,19 @@ func (s *store) probeServer(ctx context.Context) (int32, error) {
 	if err != nil {
 		return serverUnknown, classify(err)
 	}
+	s.probe.simultaneous.Store(assignsSimultaneously(vars))
 	return serverKind(vars), nil
+}
+
+// assignsSimultaneously reports whether the session's sql_mode makes an
+// UPDATE's assignments simultaneous (MariaDB's SIMULTANEOUS_ASSIGNMENT).
+func assignsSimultaneously(vars map[string]string) bool {
+	for mode := range strings.SplitSeq(vars["sql_mode"], ",") {
+		if strings.EqualFold(strings.TrimSpace(mode), "SIMULTANEOUS_ASSIGNMENT") {
+			return true
+		}
+	}
+	return false
 }
 
 // serverKind tells a MariaDB Galera node (replicating: wsrep_on with a

@@ -87,7 +87,9 @@ func newStatements(table string) statements {
 		// MySQL assigns left to right, each assignment seeing the ones
 		// before, so the first marks a new acquisition with holds = -1
 		// (which no row ever keeps) for the others to read, and the last
-		// sets it to 1; {AHEAD} is read once. Conditions on expires_at and
+		// sets it to 1; {AHEAD} is read once. (Under MariaDB's
+		// SIMULTANEOUS_ASSIGNMENT sql_mode the marker would not be seen:
+		// the Store then keeps to the INSERT, see prober.) Conditions on expires_at and
 		// token_hash read them before they are assigned. The line is read
 		// by a subquery of the UPDATE, which share-locks the places it
 		// reads, after the row lock is taken and until this statement

@@ -22,7 +22,7 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	ttl := req.TTL.Microseconds()
 	line := []any{req.Name, req.Ticket, req.Ticket} // {AHEAD}'s parameters
 	var id int64
-	if s.known.Has(req.Name) { // its row, as an UPDATE (see dialect.KnownRows)
+	if s.known.Has(req.Name) && !s.probe.simultaneous.Load() { // its row, as an UPDATE (see dialect.KnownRows)
 		res, err := s.exec(ctx, q.acquireRow, append(line, held, held, req.Owner, req.NewHash, held, ttl, req.Name)...)
 		if err != nil {
 			return dialect.AcquireResult{}, err
