@@ -3,6 +3,7 @@ package distlock
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -179,6 +180,16 @@ func TestHashToken(t *testing.T) {
 	if !bytes.Equal(h, want[:]) {
 		t.Errorf("hashToken(job) = %x, want %x", h, want)
 	}
+	for _, n := range []int{127, 128, 129, 300, MaxNameLen} { // around and past the stack buffer
+		name := strings.Repeat("n", n)
+		var l [8]byte
+		binary.BigEndian.PutUint64(l[:], uint64(n))
+		want := sha256.Sum256([]byte(string(l[:]) + name + string(sampleToken)))
+		if got := hashToken(name, sampleToken); !bytes.Equal(got, want[:]) {
+			t.Errorf("hashToken of a %d-byte name = %x, want %x", n, got, want)
+		}
+	}
+
 	for _, d := range []struct {
 		name string
 		tok  Token
@@ -269,5 +280,19 @@ func TestTokenEncodingRedacts(t *testing.T) {
 		if err := json.Unmarshal([]byte(bad), &got); !errors.Is(err, ErrInvalidToken) {
 			t.Errorf("decoding %s: got %v, want ErrInvalidToken", bad, err)
 		}
+	}
+}
+
+// Hashing and making a token each allocate once: what the caller keeps.
+// (Not parallel: AllocsPerRun counts every goroutine's allocations.)
+func TestTokenAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	if allocs := testing.AllocsPerRun(100, func() { hashToken("job", sampleToken) }); allocs > 1 {
+		t.Errorf("hashToken allocates %v times, want 1 (the hash)", allocs)
+	}
+	if allocs := testing.AllocsPerRun(100, func() { newToken() }); allocs > 1 {
+		t.Errorf("newToken allocates %v times, want 1 (the string)", allocs)
 	}
 }

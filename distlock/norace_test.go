@@ -1,0 +1,5 @@
+//go:build !race
+
+package distlock
+
+const raceEnabled = false
