@@ -123,8 +123,8 @@ func (l *Lock) releaseAfter(ctx context.Context, tok Token, fresh bool) error {
 // later than the database's. So fn's context is cancelled before anyone
 // else can take the lock, not after.
 func (l *Lock) keepAlive(tok Token, stop <-chan struct{}) error {
-	interval := l.m.cfg.MaxTime / 3
-	guard := min(l.m.cfg.MaxTime/10, time.Second)
+	interval := l.maxTime / 3
+	guard := min(l.maxTime/10, time.Second)
 	next := time.NewTimer(interval)
 	defer next.Stop()
 	expiry := time.NewTimer(time.Until(l.deadlineOf()) - guard)

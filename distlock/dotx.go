@@ -140,7 +140,7 @@ func (l *Lock) beginGuarded(ctx context.Context, g dialect.Guarder, tok Token) (
 		if err != nil {
 			err = dbError("begin", l.name, g.Classify(err))
 		} else if _, err = l.guard(txCtx, tx, tok); err == nil {
-			bound := start.Add(l.m.cfg.MaxTime)
+			bound := start.Add(l.maxTime)
 			return &guardedTx{tx: tx, ctx: txCtx, cancel: cancelTx, bound: bound,
 				timer: time.AfterFunc(time.Until(bound), cancelTx)}, nil
 		}
@@ -171,7 +171,7 @@ func (l *Lock) beginGuarded(ctx context.Context, g dialect.Guarder, tok Token) (
 // error matching ErrLost shortly before the guarded transaction's bound,
 // or ErrClosed when the Module closes.
 func (l *Lock) watchGuarded(bound time.Time, stop <-chan struct{}) error {
-	guard := min(l.m.cfg.MaxTime/10, time.Second)
+	guard := min(l.maxTime/10, time.Second)
 	t := time.NewTimer(time.Until(bound) - guard)
 	defer t.Stop()
 	select {

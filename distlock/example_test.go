@@ -176,3 +176,25 @@ func ExampleParseMaxTime() {
 	// 24h0m0s <nil>
 	// 1h30m0s <nil>
 }
+
+// A lock whose work is short gets a short lease of its own, so that a
+// crashed holder blocks it for seconds, not for the Module's MaxTime.
+func ExampleWithMaxTime() {
+	mod, done := openExample(distlock.Config{MaxTime: time.Hour})
+	defer done()
+	ctx := context.Background()
+
+	l := mod.Get("cache-refresh", distlock.WithMaxTime(10*time.Second))
+	if err := l.Acquire(ctx); err != nil {
+		log.Fatal(err)
+	}
+	info, err := mod.Inspect(ctx, "cache-refresh")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("expires within 10s:", info.Remaining <= 10*time.Second)
+	if err := l.Release(ctx); err != nil {
+		log.Fatal(err)
+	}
+	// Output: expires within 10s: true
+}

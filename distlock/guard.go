@@ -76,11 +76,11 @@ func (l *Lock) Guard(ctx context.Context, tx *sql.Tx) error {
 		return nil
 	}
 	logCtx := context.WithoutCancel(ctx) // the caller's values (trace IDs) for the log
-	time.AfterFunc(time.Until(start.Add(l.m.cfg.MaxTime)), func() {
+	time.AfterFunc(time.Until(start.Add(l.maxTime)), func() {
 		l.m.guarded.Delete(key)
 		if tx.Rollback() == nil {
 			l.m.cfg.Logger.WarnContext(logCtx, "distlock: a guarded transaction was still open MaxTime after Guard; rolled back",
-				"name", l.name, "maxTime", l.m.cfg.MaxTime)
+				"name", l.name, "maxTime", l.maxTime)
 		}
 	})
 	return nil
@@ -96,7 +96,7 @@ func (l *Lock) guard(ctx context.Context, tx *sql.Tx, tok Token) (dialect.Row, e
 		return dialect.Row{}, fmt.Errorf("distlock: guard %q: nil *sql.Tx", l.name)
 	}
 	row, ok, err := g.Guard(ctx, tx, dialect.GuardRequest{
-		Name: l.name, TokenHash: hashToken(l.name, tok), Bound: l.m.cfg.MaxTime,
+		Name: l.name, TokenHash: hashToken(l.name, tok), Bound: l.maxTime,
 	})
 	if err != nil {
 		return row, dbError("guard", l.name, err)

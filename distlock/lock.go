@@ -21,7 +21,10 @@ import (
 type Lock struct {
 	m    *Module
 	name string
-	err  error // a bad name or token, reported by every operation
+	err  error // a bad name, token or option, reported by every operation
+	// maxTime is the lease length of this handle's acquisitions
+	// (WithMaxTime, else Config.MaxTime).
+	maxTime time.Duration
 
 	mu       sync.Mutex
 	tok      Token     // "" when not held
@@ -106,7 +109,7 @@ func (l *Lock) extend(ctx context.Context, tok Token) error {
 	var row dialect.Row
 	var ok bool
 	err := l.m.retry(ctx, func() (err error) {
-		row, ok, err = l.m.store.Extend(ctx, l.name, hashToken(l.name, tok), l.m.cfg.MaxTime)
+		row, ok, err = l.m.store.Extend(ctx, l.name, hashToken(l.name, tok), l.maxTime)
 		return err
 	})
 	if err != nil {
@@ -121,7 +124,7 @@ func (l *Lock) extend(ctx context.Context, tok Token) error {
 		return fmt.Errorf("extend %q: %w", l.name, ErrExpired)
 	}
 	if l.tok == tok {
-		l.fence, l.deadline = row.Fence, start.Add(l.m.cfg.MaxTime)
+		l.fence, l.deadline = row.Fence, start.Add(l.maxTime)
 		if row.Holds > 0 { // not every dialect reads it back
 			l.holds = row.Holds
 		}
@@ -209,7 +212,7 @@ func (l *Lock) attempt(ctx context.Context, pending Token, ticket int64, wait ti
 		Name:    l.name,
 		Owner:   l.m.cfg.Owner,
 		NewHash: hashToken(l.name, newTok),
-		TTL:     l.m.cfg.MaxTime,
+		TTL:     l.maxTime,
 		Ticket:  ticket,
 		Wait:    wait,
 	}
@@ -236,6 +239,6 @@ func (l *Lock) attempt(ctx context.Context, pending Token, ticket int64, wait ti
 	default:
 		l.tok, l.holds = newTok, 1
 	}
-	l.fence, l.deadline = res.Row.Fence, start.Add(l.m.cfg.MaxTime)
+	l.fence, l.deadline = res.Row.Fence, start.Add(l.maxTime)
 	return res, offered, nil
 }

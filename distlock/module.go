@@ -65,17 +65,24 @@ func (m *Module) Config() Config { return m.cfg }
 
 // Get returns a new handle on the lock name. Every call returns a distinct
 // handle; a handle that acquires gets its own token. An invalid name is
-// reported by the handle's first operation, as ErrInvalidName.
-func (m *Module) Get(name string) *Lock {
-	return &Lock{m: m, name: name, err: ValidName(name)}
+// reported by the handle's first operation, as ErrInvalidName, and so is
+// an invalid option (ErrInvalidConfig).
+func (m *Module) Get(name string, opts ...LockOption) *Lock {
+	l := &Lock{m: m, name: name, err: ValidName(name), maxTime: m.cfg.MaxTime}
+	for _, opt := range opts {
+		if err := opt(l); err != nil && l.err == nil {
+			l.err = err
+		}
+	}
+	return l
 }
 
 // Attach returns a handle on the lock name holding tok, a token acquired
 // elsewhere, possibly by another process. The handle can extend and
 // release that acquisition, and re-enter it with Acquire. An invalid name
 // or token is reported by the handle's first operation.
-func (m *Module) Attach(name string, tok Token) *Lock {
-	l := m.Get(name)
+func (m *Module) Attach(name string, tok Token, opts ...LockOption) *Lock {
+	l := m.Get(name, opts...)
 	if l.err == nil {
 		_, l.err = ParseToken(string(tok))
 	}
