@@ -15,9 +15,17 @@ package main
 
 import (
 	"context"
+	"io"
+	"log"
 	"os"
+
+	gomysql "github.com/go-sql-driver/mysql"
 )
 
 func main() {
+	// go-sql-driver prints its own lines ("[mysql] … packets.go:58
+	// unexpected EOF") beside the error it returns, which distlock-vacuum
+	// reports on its one line (or JSON object): a cron job would mail both.
+	gomysql.SetLogger(log.New(io.Discard, "", 0))
 	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr, os.Getenv))
 }

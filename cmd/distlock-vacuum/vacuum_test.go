@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -133,6 +134,32 @@ func TestVacuumServerDown(t *testing.T) {
 			} else if !strings.HasPrefix(r.stderr, "distlock-vacuum: ") {
 				t.Errorf("stderr %q", r.stderr)
 			}
+		}
+	}
+}
+
+// A MySQL server that hangs up: stderr holds distlock-vacuum's one line,
+// in text and in JSON, not go-sql-driver's own "[mysql] … packets.go" line.
+func TestVacuumNoDriverLogLines(t *testing.T) {
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	for _, extra := range [][]string{nil, {"--json"}} {
+		r := vacuumBin(t, nil, append([]string{"--dsn", "mysql://root@" + ln.Addr().String() + "/x", "--timeout", "10s"}, extra...)...)
+		if r.code != 1 || !oneLineOn(r.stderr) || strings.Contains(r.stderr, "[mysql]") {
+			t.Errorf("%v: %v; want exit 1 and one line of its own", extra, r)
 		}
 	}
 }
