@@ -49,8 +49,13 @@ type Config struct {
 	// shown by Inspect, List and "distlock ls". Empty means "host:pid".
 	Owner string
 	// Logger receives debug and warning records. Nil discards them.
-	// Tokens are never logged.
+	// Tokens are never logged. An acquisition that waited a second or
+	// more is logged at Info, a lock Do lost at Warn.
 	Logger *slog.Logger
+	// Observer, if set, receives an Event for every acquisition's outcome,
+	// every last release and every lock Do lost: the hook for metrics
+	// (the otel module adapts it to OpenTelemetry).
+	Observer Observer
 }
 
 // withDefaults validates c and fills in its zero fields.

@@ -50,6 +50,13 @@ func (l *Lock) Do(ctx context.Context, fn func(ctx context.Context) error) error
 	if err := l.m.spawn(func() {
 		defer close(stopped)
 		if lost = l.keepAlive(tok, stop); lost != nil {
+			if errors.Is(lost, ErrLost) {
+				l.m.cfg.Logger.WarnContext(ctx, "distlock: lock lost while Do ran", "name", l.name, "err", lost)
+				l.mu.Lock()
+				held := time.Since(l.since)
+				l.mu.Unlock()
+				l.m.observe(ctx, Event{Op: OpLost, Name: l.name, Held: held})
+			}
 			cancel(lost)
 		}
 	}); err != nil {

@@ -31,6 +31,7 @@ type Lock struct {
 	holds    int       // the row's holds, as last seen
 	fence    int64     // fence of the current acquisition
 	deadline time.Time // local, conservative estimate of the expiry
+	since    time.Time // when this handle's acquisition began (for Event.Held)
 }
 
 // String describes the handle without its token, so that printing a Lock
@@ -158,13 +159,20 @@ func (l *Lock) release(ctx context.Context, tok Token) error {
 	if ok && holds == 0 {
 		l.m.wakeHead(l.name, next)
 	}
+	var released *Event // observed after the handle's mutex is let go
 	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.tok == tok {
 		l.holds = holds
 		if !ok || holds == 0 {
+			if ok {
+				released = &Event{Op: OpRelease, Name: l.name, Held: time.Since(l.since)}
+			}
 			l.tok, l.holds = "", 0
 		}
+	}
+	l.mu.Unlock()
+	if released != nil {
+		l.m.observe(ctx, *released)
 	}
 	if !ok {
 		return fmt.Errorf("release %q: %w", l.name, ErrExpired)
@@ -237,7 +245,7 @@ func (l *Lock) attempt(ctx context.Context, pending Token, ticket int64, wait ti
 	case res.Reentered: // pending had taken the lock
 		l.tok, l.holds = pending, max(res.Row.Holds, 2)
 	default:
-		l.tok, l.holds = newTok, 1
+		l.tok, l.holds, l.since = newTok, 1, start
 	}
 	l.fence, l.deadline = res.Row.Fence, start.Add(l.maxTime)
 	return res, offered, nil

@@ -22,7 +22,7 @@ import (
 // jitter. Whenever a failure hides whether an offered token took the
 // lock, that token is offered again by the next attempt, and given back
 // (see giveBack) if the acquire ends without it.
-func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
+func (l *Lock) acquire(ctx context.Context, wait bool) (acquired bool, err error) {
 	if l.err != nil {
 		return false, l.err
 	}
@@ -31,6 +31,13 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 	}
 	if err := ctx.Err(); err != nil {
 		return false, &notAcquiredError{cause: err}
+	}
+	start, attempts := time.Now(), 0
+	if l.Token() == "" { // a re-entry is not an acquisition to observe
+		defer func() {
+			l.m.observe(ctx, Event{Op: OpAcquire, Name: l.name, Wait: time.Since(start), Attempts: attempts,
+				Acquired: acquired, Err: err})
+		}()
 	}
 	var within time.Duration // see dialect.AcquireRequest.Wait
 	if wait {
@@ -54,6 +61,7 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (bool, error) {
 		var res dialect.AcquireResult
 		var offered Token
 		err := l.m.retry(ctx, func() (err error) {
+			attempts++
 			res, offered, err = l.attempt(ctx, pending, ticket, within)
 			return err
 		})
