@@ -175,6 +175,7 @@ func (m *Module) relay(l dialect.Listener) {
 	for {
 		err := l.Listen(m.ctx, func() {
 			pause = 100 * time.Millisecond
+			m.cfg.Logger.DebugContext(m.ctx, "distlock: listening for releases")
 			m.push.Store(true)
 			m.waiters.wakeAll()
 		}, func(name string, next int64) { m.waiters.wake(place{name, next}, false) })

@@ -92,6 +92,35 @@ func (p *slowProxy) delayed(dst, src net.Conn) {
 // gaveBackLog passes the Module's "gave back" records to a channel.
 type gaveBackLog chan struct{}
 
+// listenLog is signalled once the Module's release listener has started
+// or given up (the waiters poll): either way it no longer needs a pool
+// connection to read its settings.
+type listenLog chan struct{}
+
+func (g listenLog) Enabled(context.Context, slog.Level) bool { return true }
+func (g listenLog) WithAttrs([]slog.Attr) slog.Handler       { return g }
+func (g listenLog) WithGroup(string) slog.Handler            { return g }
+func (g listenLog) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "distlock: listening for releases" || r.Message == "distlock: waiters will poll" {
+		select {
+		case g <- struct{}{}:
+		default:
+		}
+	}
+	return nil
+}
+
+// both sends records to two handlers.
+type both [2]slog.Handler
+
+func (b both) Enabled(context.Context, slog.Level) bool { return true }
+func (b both) WithAttrs([]slog.Attr) slog.Handler       { return b }
+func (b both) WithGroup(string) slog.Handler            { return b }
+func (b both) Handle(ctx context.Context, r slog.Record) error {
+	b[0].Handle(ctx, r)
+	return b[1].Handle(ctx, r)
+}
+
 func (g gaveBackLog) Enabled(context.Context, slog.Level) bool { return true }
 func (g gaveBackLog) WithAttrs([]slog.Attr) slog.Handler       { return g }
 func (g gaveBackLog) WithGroup(string) slog.Handler            { return g }
@@ -140,8 +169,8 @@ func TestLostReplyOnSlowNetwork(t *testing.T) {
 					t.Fatal(err)
 				}
 				defer db.Close()
-				log := make(gaveBackLog, 1)
-				mod, err := distlock.New(db, tg.Dialect, distlock.Config{Table: h.table, Logger: slog.New(log)})
+				log, listening := make(gaveBackLog, 1), make(listenLog, 1)
+				mod, err := distlock.New(db, tg.Dialect, distlock.Config{Table: h.table, Logger: slog.New(both{log, listening})})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -150,8 +179,27 @@ func TestLostReplyOnSlowNetwork(t *testing.T) {
 				// statement under test is sent at once and runs on the
 				// server (pgx pings a pooled connection idle for a second
 				// before reusing it).
+				// A waiting Acquire starts the release listener, which reads
+				// its settings from a pool connection once: let it have done
+				// so, or the operation under test may find the warm
+				// connection taken and dial a new one through the slow proxy.
 				db.SetMaxIdleConns(1)
 				warm := mod.Get(h.name + "-warm")
+				if err := warm.Acquire(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				if err := warm.Release(t.Context()); err != nil {
+					t.Fatal(err)
+				}
+				if server == "postgres" { // MySQL has no listener
+					select {
+					case <-listening:
+					case <-time.After(10 * time.Second):
+						t.Fatal("the release listener neither started nor gave up within 10s")
+					}
+				}
+				// Again, right before the test: pgx pings a connection idle
+				// for over a second before reusing it.
 				if _, err := warm.TryAcquire(t.Context()); err != nil {
 					t.Fatal(err)
 				}
