@@ -4,13 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/distlock/distlock/distlock"
+	"github.com/distlock/distlock/internal/clitest"
 )
 
 var lineRE = regexp.MustCompile(`^removed ([0-9]+) free locks? in [0-9.]+(µs|ms|s)\n$`)
@@ -142,22 +142,9 @@ func TestVacuumServerDown(t *testing.T) {
 // in text and in JSON, not go-sql-driver's own "[mysql] … packets.go" line.
 func TestVacuumNoDriverLogLines(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	addr := clitest.HangUp(t)
 	for _, extra := range [][]string{nil, {"--json"}} {
-		r := vacuumBin(t, nil, append([]string{"--dsn", "mysql://root@" + ln.Addr().String() + "/x", "--timeout", "10s"}, extra...)...)
+		r := vacuumBin(t, nil, append([]string{"--dsn", "mysql://root@" + addr + "/x", "--timeout", "10s"}, extra...)...)
 		if r.code != 1 || !oneLineOn(r.stderr) || strings.Contains(r.stderr, "[mysql]") {
 			t.Errorf("%v: %v; want exit 1 and one line of its own", extra, r)
 		}

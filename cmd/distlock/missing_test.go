@@ -3,11 +3,12 @@ package main
 import (
 	"errors"
 	"io/fs"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/distlock/distlock/internal/clitest"
 )
 
 // The commands that only act on locks that exist (ls, vacuum, release,
@@ -40,22 +41,8 @@ func TestMissingSQLiteFile(t *testing.T) {
 // with -v the driver's line goes to the debug log.
 func TestMySQLDriverLogsStayOut(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
 	b := newBackend(t, "sqlite")
-	url := "mysql://root@" + ln.Addr().String() + "/x"
+	url := "mysql://root@" + clitest.HangUp(t) + "/x"
 	r := b.run(t, "", nil, "--dsn", url, "ls")
 	r.expect(t, exitError)
 	if strings.Contains(r.stderr, "[mysql]") {

@@ -4,6 +4,7 @@ package clitest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,4 +40,25 @@ func run(m *testing.M, name string, bin *string) int {
 	code := m.Run()
 	skips.Report()
 	return code
+}
+
+// HangUp starts a TCP server on loopback that accepts each connection and
+// closes it at once (a server that hangs up on the handshake), stopped
+// with t, and returns its address.
+func HangUp(t testing.TB) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln.Addr().String()
 }
