@@ -58,21 +58,33 @@ type Config struct {
 	Observer Observer
 }
 
+// checkMaxTime validates a lease length (Config.MaxTime, WithMaxTime):
+// positive, not below the databases' 1ms resolution, not over
+// MaxDuration.
+func checkMaxTime(what string, d time.Duration) error {
+	switch {
+	case d < 0:
+		return fmt.Errorf("%w: %s %v is negative", ErrInvalidConfig, what, d)
+	case d < time.Millisecond:
+		return fmt.Errorf("%w: %s %v is below the database's 1ms resolution", ErrInvalidConfig, what, d)
+	case d > MaxDuration:
+		return fmt.Errorf("%w: %s %v is over the limit of %v (100 years)", ErrInvalidConfig, what, d, MaxDuration)
+	}
+	return nil
+}
+
 // withDefaults validates c and fills in its zero fields.
 func (c Config) withDefaults() (Config, error) {
-	if c.MaxTime < 0 {
-		return c, fmt.Errorf("%w: MaxTime %v is negative", ErrInvalidConfig, c.MaxTime)
-	}
 	if c.MaxTime == 0 {
 		c.MaxTime = DefaultMaxTime
 	}
-	if c.MaxTime < time.Millisecond {
-		return c, fmt.Errorf("%w: MaxTime %v is below the database's 1ms resolution", ErrInvalidConfig, c.MaxTime)
+	if err := checkMaxTime("MaxTime", c.MaxTime); err != nil {
+		return c, err
 	}
 	for _, d := range []struct {
 		field string
 		v     time.Duration
-	}{{"MaxTime", c.MaxTime}, {"RetryInterval", c.RetryInterval}, {"MaxRetryInterval", c.MaxRetryInterval}} {
+	}{{"RetryInterval", c.RetryInterval}, {"MaxRetryInterval", c.MaxRetryInterval}} {
 		if d.v > MaxDuration {
 			return c, fmt.Errorf("%w: %s %v is over the limit of %v (100 years)", ErrInvalidConfig, d.field, d.v, MaxDuration)
 		}

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// Event is one thing that happened to a lock, as Config.Observe receives
+// Event is one thing that happened to a lock, as Config.Observer receives
 // it: enough for metrics of wait time, hold time, contention and losses.
 type Event struct {
 	Op   EventOp
@@ -64,7 +64,7 @@ func (f ObserverFunc) Observe(ctx context.Context, e Event) { f(ctx, e) }
 // slowWait is how long an acquisition may wait before it is logged.
 const slowWait = time.Second
 
-// observe hands e to Config.Observe, if set, and logs a long wait.
+// observe hands e to Config.Observer, if set, and logs a long wait.
 func (m *Module) observe(ctx context.Context, e Event) {
 	if e.Op == OpAcquire && e.Acquired && e.Wait >= slowWait {
 		m.cfg.Logger.InfoContext(ctx, "distlock: acquired after a long wait", "name", e.Name,

@@ -60,7 +60,7 @@ func TestWithMaxTime(t *testing.T) {
 		t.Fatalf("Do past the lease: %v", err)
 	}
 
-	for _, d := range []time.Duration{0, -time.Second, distlock.MaxDuration + 1} {
+	for _, d := range []time.Duration{0, -time.Second, time.Microsecond, distlock.MaxDuration + 1} {
 		if err := mod.Get("bad", distlock.WithMaxTime(d)).Acquire(ctx); !errors.Is(err, distlock.ErrInvalidConfig) {
 			t.Errorf("WithMaxTime(%v): %v, want ErrInvalidConfig", d, err)
 		}
