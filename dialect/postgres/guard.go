@@ -74,11 +74,10 @@ func (s *store) Guard(ctx context.Context, tx *sql.Tx, req dialect.GuardRequest)
 	var row dialect.Row
 	var statementTimeout, idleTimeout string
 	bound := max(req.Bound.Milliseconds(), 1)
-	ok, err := dialect.ScanOne(tx.QueryRowContext(ctx, s.guardSQL.guard, s.txArgs(req.Name, req.TokenHash, bound)...),
+	ok, err := dialect.ScanOne(tx.QueryRowContext(ctx, s.guardSQL.guard, req.Name, req.TokenHash, bound),
 		func(sc dialect.Scanner) error {
 			return scanRow(extraCols{sc, []any{&statementTimeout, &idleTimeout}}, &row)
 		})
-	s.txFailed(err)
 	return row, ok, classify(err)
 }
 
@@ -86,27 +85,9 @@ func (s *store) ReleaseTx(ctx context.Context, tx *sql.Tx, name string, tokenHas
 	var holds int
 	var next int64
 	var notified sql.NullBool
-	ok, err := dialect.ScanOne(tx.QueryRowContext(ctx, s.guardSQL.releaseTx, s.txArgs(name, tokenHash, guarded)...),
+	ok, err := dialect.ScanOne(tx.QueryRowContext(ctx, s.guardSQL.releaseTx, name, tokenHash, guarded),
 		func(sc dialect.Scanner) error { return sc.Scan(&holds, &next, &notified) })
-	s.txFailed(err)
 	return holds, next, ok, classify(err)
-}
-
-// txArgs are the arguments of a statement in the caller's transaction:
-// in poolerMode once the Store has met a pooler. There a statement the
-// pooler breaks cannot be sent again (the transaction is aborted), so the
-// first one fails; the caller's own statements, in the driver's default
-// mode, would fail the same way (behind a pooler in transaction mode the
-// application's pool needs a pooler-safe mode, which the Store's
-// statements then share).
-func (s *store) txArgs(a ...any) []any { return args(s.pooled.Load(), a...) }
-
-// txFailed switches the Store to poolerMode if a pooler broke a statement
-// in the caller's transaction.
-func (s *store) txFailed(err error) {
-	if err != nil && !s.pooled.Load() {
-		s.usePooler(err)
-	}
 }
 
 func (s *store) Classify(err error) error { return classify(err) }

@@ -110,7 +110,7 @@ FROM (SELECT coalesce((SELECT q.ticket FROM {TABLE_queue} AS q
 WHERE t.name = $1 AND t.token_hash = $2 AND t.expires_at > now()
 RETURNING t.holds, CASE WHEN t.holds = 0 THEN head.next ELSE 0 END,
     CASE WHEN t.holds = 0 AND head.next > 0 THEN pg_notify({TABLE_released}, head.next || ' ' || t.name) IS NULL END,
-    set_config('synchronous_commit', 'off', true) IS NULL`),
+    ` + async),
 
 		inspect: r.Replace(`SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE name = $1 AND expires_at > now()`),
 
