@@ -54,15 +54,12 @@ func scanState(sc dialect.Scanner, st *dialect.QueueState) error {
 	return nil
 }
 
-// The line's writes commit lazily (see lazily): a power loss that undoes
-// one loses a place, which its waiter finds gone at its next renewal and
-// takes again, or revives a place that lapses by itself.
-
 func (s *store) Enqueue(ctx context.Context, name, owner string, reserve time.Duration) (int64, error) {
 	var ticket int64
-	err := s.lazily(ctx, func(conn *sql.Conn) error {
-		return conn.QueryRowContext(ctx, s.sql.queue.enqueue,
-			sql.Named("name", name), sql.Named("owner", owner), sql.Named("reserve", reserve.Milliseconds())).Scan(&ticket)
+	err := s.write(ctx, func() error {
+		_, err := s.queryRow(ctx, s.sql.queue.enqueue, func(sc dialect.Scanner) error { return sc.Scan(&ticket) },
+			sql.Named("name", name), sql.Named("owner", owner), sql.Named("reserve", reserve.Milliseconds()))
+		return err
 	})
 	return ticket, err
 }
@@ -70,10 +67,9 @@ func (s *store) Enqueue(ctx context.Context, name, owner string, reserve time.Du
 func (s *store) Renew(ctx context.Context, name string, ticket int64, reserve time.Duration) (dialect.QueueState, bool, error) {
 	var st dialect.QueueState
 	var ok bool
-	err := s.lazily(ctx, func(conn *sql.Conn) (err error) {
-		ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.queue.renew,
-			sql.Named("name", name), sql.Named("ticket", ticket), sql.Named("reserve", reserve.Milliseconds())),
-			func(sc dialect.Scanner) error { return scanState(sc, &st) })
+	err := s.write(ctx, func() (err error) {
+		ok, err = s.queryRow(ctx, s.sql.queue.renew, func(sc dialect.Scanner) error { return scanState(sc, &st) },
+			sql.Named("name", name), sql.Named("ticket", ticket), sql.Named("reserve", reserve.Milliseconds()))
 		return err
 	})
 	return st, ok, err
@@ -87,9 +83,9 @@ func (s *store) Poll(ctx context.Context, name string, ticket int64) (dialect.Qu
 }
 
 func (s *store) Dequeue(ctx context.Context, name string, ticket int64) error {
-	return s.lazily(ctx, func(conn *sql.Conn) error {
-		_, err := conn.ExecContext(ctx, s.sql.queue.dequeue, sql.Named("name", name), sql.Named("ticket", ticket))
-		return err
+	return s.write(ctx, func() error {
+		_, err := s.stmts.Exec(ctx, s.sql.queue.dequeue, sql.Named("name", name), sql.Named("ticket", ticket))
+		return classify(err)
 	})
 }
 

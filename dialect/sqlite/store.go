@@ -93,13 +93,18 @@ func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl t
 	return row, ok, err
 }
 
-// lazily runs f, one write, on a connection of the pool switched to
-// synchronous=NORMAL for it (and back to FULL after): its commit does not
-// wait for the disk. Only writes that a power loss may undo go there: the
-// next durable commit (FULL, as every acquisition's) syncs the WAL up to
-// and including them, since the WAL is one sequence.
-func (s *store) lazily(ctx context.Context, f func(conn *sql.Conn) error) error {
-	return s.write(ctx, func() error {
+// Release commits without waiting for the disk: it runs on a connection
+// of the pool switched to synchronous=NORMAL for the statement (and back
+// to FULL after). A release hands the lock to nobody: if the machine lost
+// power before the WAL reached the disk, the lost release would only
+// keep the lock until it expires, and the next durable commit (the next
+// acquisition, which sees the release) syncs the WAL up to and including
+// it.
+func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, int64, bool, error) {
+	var holds int
+	var next int64
+	var ok bool
+	err := s.write(ctx, func() error {
 		conn, err := s.db.Conn(ctx)
 		if err != nil {
 			return classify(err)
@@ -114,21 +119,9 @@ func (s *store) lazily(ctx context.Context, f func(conn *sql.Conn) error) error 
 				conn.Raw(func(any) error { return driver.ErrBadConn })
 			}
 		}()
-		return classify(f(conn))
-	})
-}
-
-// Release commits lazily (see lazily). A release hands the lock to
-// nobody: if the machine lost power before the WAL reached the disk, the
-// lost release would only keep the lock until it expires.
-func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, int64, bool, error) {
-	var holds int
-	var next int64
-	var ok bool
-	err := s.lazily(ctx, func(conn *sql.Conn) (err error) {
 		ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.release, sql.Named("name", name), sql.Named("hash", tokenHash)),
 			func(sc dialect.Scanner) error { return sc.Scan(&holds, &next) })
-		return err
+		return classify(err)
 	})
 	return holds, next, ok, err
 }
