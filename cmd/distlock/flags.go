@@ -30,7 +30,6 @@ type globals struct {
 type leaseFlags int
 
 const (
-	noLease       leaseFlags = 0
 	withMaxTime   leaseFlags = 1 << iota // --maxtime
 	withOwner                            // --owner
 	allLeaseFlags = withMaxTime | withOwner

@@ -75,7 +75,7 @@ type store struct {
 
 	guardSQL   guardStatements // see guard.go
 	guardState guardState
-	known      dialect.KnownRows // names with a row, for the cheaper acquire
+	known      knownRows // names with a row, for the cheaper acquire (known.go)
 }
 
 // Close closes the prepared statements.

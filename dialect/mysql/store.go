@@ -22,7 +22,7 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	ttl := req.TTL.Microseconds()
 	line := []any{req.Name, req.Ticket, req.Ticket} // {AHEAD}'s parameters
 	var id int64
-	if s.known.Has(req.Name) && !s.probe.simultaneous.Load() { // its row, as an UPDATE (see dialect.KnownRows)
+	if s.known.has(req.Name) && !s.probe.simultaneous.Load() { // its row, as an UPDATE (see knownRows)
 		res, err := s.exec(ctx, q.acquireRow, append(line, held, held, req.Owner, req.NewHash, held, ttl, req.Name)...)
 		if err != nil {
 			return dialect.AcquireResult{}, err
@@ -41,7 +41,7 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 		if id, err = res.LastInsertId(); err != nil {
 			return dialect.AcquireResult{}, classify(err)
 		}
-		s.known.Add(req.Name) // the INSERT leaves a row
+		s.known.add(req.Name) // the INSERT leaves a row
 	}
 	out := dialect.AcquireResult{Row: dialect.Row{Name: req.Name}}
 	switch value := id / 4; id % 4 {
