@@ -115,24 +115,18 @@ func hotVerdicts(res *results) []verdict {
 	out = append(out, v)
 
 	for _, name := range target.All {
-		v := verdict{goal: fmt.Sprintf("11. %s: hot-name distlock ≥ %s acquisitions/s", dbLabels[name], thousands(targetHotAcq)),
-			measured: none, outcome: "–"}
-		if dl := hotSeriesOf(res.db(name), roleDistlock); dl != nil {
-			a := stats.Of(dl.acq())
-			v.measured = spread(a, count) + " acq/s"
-			v.outcome = met(a.Median >= targetHotAcq)
-		}
-		out = append(out, v)
+		out = append(out, hotVerdict(fmt.Sprintf("11. %s: hot-name distlock ≥ %s acquisitions/s", dbLabels[name], thousands(targetHotAcq)),
+			res.db(name), func(dl *hotSeries) (string, bool) {
+				a := stats.Of(dl.acq())
+				return spread(a, count) + " acq/s", a.Median >= targetHotAcq
+			}))
 	}
 	for _, name := range target.All {
-		v := verdict{goal: fmt.Sprintf("11. %s: hot-name distlock p99 wait ≤ %s", dbLabels[name], plainMs(targetHotP99)),
-			measured: none, outcome: "–"}
-		if dl := hotSeriesOf(res.db(name), roleDistlock); dl != nil {
-			p := stats.Of(dl.p99())
-			v.measured = fmt.Sprintf("p99 %s ms (max %s)", spread(p, msec), dur(dl.maxWait()))
-			v.outcome = met(p.Median <= stats.Millis(targetHotP99))
-		}
-		out = append(out, v)
+		out = append(out, hotVerdict(fmt.Sprintf("11. %s: hot-name distlock p99 wait ≤ %s", dbLabels[name], plainMs(targetHotP99)),
+			res.db(name), func(dl *hotSeries) (string, bool) {
+				p := stats.Of(dl.p99())
+				return fmt.Sprintf("p99 %s ms (max %s)", spread(p, msec), dur(dl.maxWait())), p.Median <= stats.Millis(targetHotP99)
+			}))
 	}
 	for _, name := range target.All {
 		limit := targetHandoffP50By[name]
@@ -150,6 +144,18 @@ func hotVerdicts(res *results) []verdict {
 		out = append(out, v)
 	}
 	return out
+}
+
+// hotVerdict is the verdict on db's distlock hot-name series: judge
+// describes what it measured and whether that meets goal.
+func hotVerdict(goal string, db *dbResult, judge func(*hotSeries) (string, bool)) verdict {
+	v := verdict{goal: goal, measured: "not measured", outcome: "–"}
+	if dl := hotSeriesOf(db, roleDistlock); dl != nil {
+		var ok bool
+		v.measured, ok = judge(dl)
+		v.outcome = met(ok)
+	}
+	return v
 }
 
 // handoffVerdict checks db's distlock hand-off p50 (pooled over rounds)
