@@ -40,15 +40,20 @@ type Store interface {
 	//     a fence greater than every earlier fence of that name, and
 	//     expires_at = now + TTL;
 	//   - if the row is live and its hash equals HeldHash, holds is
-	//     incremented and expires_at = now + TTL (re-entry);
+	//     incremented and the lease renewed as Extend renews it (re-entry);
 	//   - otherwise the lock is left as it is (a Listener may record
 	//     Watch on its row) and Acquired is false.
 	Acquire(ctx context.Context, req AcquireRequest) (AcquireResult, error)
 
-	// Extend sets expires_at = now + ttl on the live row of name whose
-	// hash is tokenHash, in one statement. ok is false when there is none.
-	// row carries at least Name and Fence.
-	Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (row Row, ok bool, err error)
+	// Extend renews the lease of the live row of req.Name whose hash is
+	// req.TokenHash, in one statement: the row's lease becomes req.TTL,
+	// or with req.KeepLease stays the one it remembers (req.TTL for a row
+	// that remembers none), and expires_at = now + that lease, unless
+	// expires_at is already later: an extend never brings the expiry
+	// closer, so that no holder's estimate of it is ever made wrong by
+	// another's extend. ok is false when there is no such row. row
+	// carries at least Name, Fence and Lease.
+	Extend(ctx context.Context, req ExtendRequest) (row Row, ok bool, err error)
 
 	// Release drops one hold of the live row of name whose hash is
 	// tokenHash, in one statement; when holds reaches 0 the row becomes free
@@ -134,7 +139,13 @@ type AcquireRequest struct {
 	// (a retry of an attempt whose outcome was lost); Reentered must then
 	// still tell a re-entry (holds grew) from a new acquisition.
 	HeldHash []byte
-	TTL      time.Duration
+	// TTL is the lease of a new acquisition, which the row remembers; a
+	// dialect may store it rounded down (and reports what it stored as
+	// the result's Row.Lease).
+	TTL time.Duration
+	// KeepLease makes a re-entry renew the lease the row remembers (as
+	// Extend with ExtendRequest.KeepLease) rather than set it to TTL.
+	KeepLease bool
 	// Ticket is the caller's place in the lock's line (see Enqueue), or 0.
 	// While the lock has a live line, a free lock goes only to the head
 	// of the line: to a caller whose Ticket is smaller than every other
@@ -160,7 +171,9 @@ type AcquireResult struct {
 	Reentered bool
 	// Row describes the lock after the statement, as far as the dialect
 	// reads it back in the same round trip. When Acquired it must carry
-	// Name and Fence (the fence of the acquisition); otherwise, when the
+	// Name, Fence (the fence of the acquisition) and Lease (the lease it
+	// was taken or renewed with, by which the caller knows how long it
+	// holds the lock); otherwise, when the
 	// request's Wait is positive, it must carry Name and Remaining (how
 	// long the current holder still has, by the database's clock), unless
 	// the holder's row could not be read (it may have vanished since), in
@@ -191,6 +204,23 @@ type Row struct {
 	// Waiters is the number of live places in the lock's line (Inspect,
 	// List).
 	Waiters int
+	// Lease is the lease length the row remembers for its acquisition:
+	// what a new acquisition was taken with and what Extend renews. It is
+	// 0 for a row written before rows remembered their lease.
+	Lease time.Duration
+}
+
+// ExtendRequest is the input of Store.Extend.
+type ExtendRequest struct {
+	Name      string
+	TokenHash []byte
+	// TTL is the lease to set, which the row then remembers; a dialect
+	// may store it rounded down (and reports what it stored as Row.Lease).
+	TTL time.Duration
+	// KeepLease renews the lease the row remembers instead, and leaves
+	// it as it is; TTL then serves a row that remembers none (written
+	// before rows remembered their lease), and becomes its lease.
+	KeepLease bool
 }
 
 // QueueState is how a lock stands for one waiter in its line.

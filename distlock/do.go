@@ -120,18 +120,21 @@ func (l *Lock) releaseAfter(ctx context.Context, tok Token, fresh bool) error {
 	}
 }
 
-// keepAlive extends tok every MaxTime/3 until stop is closed. It returns
-// an error matching ErrLost when the lock can no longer be held, and
-// ErrClosed when the Module closes.
+// keepAlive extends tok every third of its lease until stop is closed.
+// It returns an error matching ErrLost when the lock can no longer be
+// held, and ErrClosed when the Module closes. The lease is the one each
+// extension reads back: another process may set a new one (WithMaxTime
+// on an attached handle), and the pace follows it.
 //
 // The lock counts as lost as soon as its expiry comes near without a
-// successful extension: a guard of MaxTime/10 (at most a second) before
-// the handle's local, conservative estimate of the expiry, which is never
-// later than the database's. So fn's context is cancelled before anyone
-// else can take the lock, not after.
+// successful extension: a guard of a tenth of the lease (at most a
+// second) before the handle's local, conservative estimate of the
+// expiry, which is never later than the database's. So fn's context is
+// cancelled before anyone else can take the lock, not after.
 func (l *Lock) keepAlive(tok Token, stop <-chan struct{}) error {
-	interval := l.maxTime / 3
-	guard := min(l.maxTime/10, time.Second)
+	lease := l.leaseOf()
+	interval := lease / 3
+	guard := min(lease/10, time.Second)
 	next := time.NewTimer(interval)
 	defer next.Stop()
 	expiry := time.NewTimer(time.Until(l.deadlineOf()) - guard)
@@ -156,6 +159,8 @@ func (l *Lock) keepAlive(tok Token, stop <-chan struct{}) error {
 		cancel()
 		switch {
 		case err == nil:
+			lease = l.leaseOf()
+			interval, guard = lease/3, min(lease/10, time.Second)
 			expiry.Reset(time.Until(l.deadlineOf()) - guard)
 			next.Reset(interval)
 		case errors.Is(err, ErrExpired):

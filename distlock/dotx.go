@@ -136,11 +136,12 @@ func (l *Lock) beginGuarded(ctx context.Context, g dialect.Guarder, tok Token) (
 	for {
 		txCtx, cancelTx := context.WithCancel(ctx)
 		start := time.Now()
+		lease := l.leaseOf()
 		tx, err := l.m.db.BeginTx(txCtx, nil)
 		if err != nil {
 			err = dbError("begin", l.name, g.Classify(err))
-		} else if _, err = l.guard(txCtx, tx, tok); err == nil {
-			bound := start.Add(l.maxTime)
+		} else if _, err = l.guard(txCtx, tx, tok, lease); err == nil {
+			bound := start.Add(lease)
 			return &guardedTx{tx: tx, ctx: txCtx, cancel: cancelTx, bound: bound,
 				timer: time.AfterFunc(time.Until(bound), cancelTx)}, nil
 		}
@@ -171,7 +172,7 @@ func (l *Lock) beginGuarded(ctx context.Context, g dialect.Guarder, tok Token) (
 // error matching ErrLost shortly before the guarded transaction's bound,
 // or ErrClosed when the Module closes.
 func (l *Lock) watchGuarded(bound time.Time, stop <-chan struct{}) error {
-	guard := min(l.maxTime/10, time.Second)
+	guard := min(l.leaseOf()/10, time.Second)
 	t := time.NewTimer(time.Until(bound) - guard)
 	defer t.Stop()
 	select {

@@ -68,7 +68,8 @@ func (l *Lock) Guard(ctx context.Context, tx *sql.Tx) error {
 	if err != nil {
 		return err
 	}
-	if _, err := l.guard(ctx, tx, tok); err != nil {
+	lease := l.leaseOf()
+	if _, err := l.guard(ctx, tx, tok, lease); err != nil {
 		return err
 	}
 	key := guardKey{tx, l.name, tok}
@@ -76,18 +77,19 @@ func (l *Lock) Guard(ctx context.Context, tx *sql.Tx) error {
 		return nil
 	}
 	logCtx := context.WithoutCancel(ctx) // the caller's values (trace IDs) for the log
-	time.AfterFunc(time.Until(start.Add(l.maxTime)), func() {
+	time.AfterFunc(time.Until(start.Add(lease)), func() {
 		l.m.guarded.Delete(key)
 		if tx.Rollback() == nil {
 			l.m.cfg.Logger.WarnContext(logCtx, "distlock: a guarded transaction was still open MaxTime after Guard; rolled back",
-				"name", l.name, "maxTime", l.maxTime)
+				"name", l.name, "maxTime", lease)
 		}
 	})
 	return nil
 }
 
-// guard runs the dialect's Guard for tok in tx, once.
-func (l *Lock) guard(ctx context.Context, tx *sql.Tx, tok Token) (dialect.Row, error) {
+// guard runs the dialect's Guard for tok in tx, once, bounding tx to
+// lease.
+func (l *Lock) guard(ctx context.Context, tx *sql.Tx, tok Token, lease time.Duration) (dialect.Row, error) {
 	g, err := l.m.guarder()
 	if err != nil {
 		return dialect.Row{}, err
@@ -96,7 +98,7 @@ func (l *Lock) guard(ctx context.Context, tx *sql.Tx, tok Token) (dialect.Row, e
 		return dialect.Row{}, fmt.Errorf("distlock: guard %q: nil *sql.Tx", l.name)
 	}
 	row, ok, err := g.Guard(ctx, tx, dialect.GuardRequest{
-		Name: l.name, TokenHash: hashToken(l.name, tok), Bound: l.maxTime,
+		Name: l.name, TokenHash: hashToken(l.name, tok), Bound: lease,
 	})
 	if err != nil {
 		return row, dbError("guard", l.name, err)

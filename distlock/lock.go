@@ -25,13 +25,18 @@ type Lock struct {
 	// maxTime is the lease length of this handle's acquisitions
 	// (WithMaxTime, else Config.MaxTime).
 	maxTime time.Duration
+	// ownLease is true when WithMaxTime set maxTime: then the handle's
+	// re-entries and Extends set the lease the row remembers to it, where
+	// others renew the lease the row remembers.
+	ownLease bool
 
 	mu       sync.Mutex
-	tok      Token     // "" when not held
-	holds    int       // the row's holds, as last seen
-	fence    int64     // fence of the current acquisition
-	deadline time.Time // local, conservative estimate of the expiry
-	since    time.Time // when this handle's acquisition began (for Event.Held)
+	tok      Token         // "" when not held
+	holds    int           // the row's holds, as last seen
+	fence    int64         // fence of the current acquisition
+	deadline time.Time     // local, conservative estimate of the expiry
+	lease    time.Duration // the acquisition's lease, as last read back
+	since    time.Time     // when this handle's acquisition began (for Event.Held)
 }
 
 // String describes the handle without its token, so that printing a Lock
@@ -75,9 +80,9 @@ func (l *Lock) Fence() int64 {
 }
 
 // Acquire takes the lock, waiting as long as ctx allows. On a handle that
-// already holds it, Acquire re-enters at once: one more hold, expiry reset
-// to MaxTime from now. When ctx ends first it returns an error matching
-// both ErrNotAcquired and ctx.Err().
+// already holds it, Acquire re-enters at once: one more hold, and the lease
+// renewed as Extend renews it. When ctx ends first it returns an error
+// matching both ErrNotAcquired and ctx.Err().
 //
 // A waiting Acquire also waits out database outages: a lost connection
 // is logged as a warning and retried until ctx ends, offering the same
@@ -93,10 +98,13 @@ func (l *Lock) TryAcquire(ctx context.Context) (bool, error) {
 	return l.acquire(ctx, false)
 }
 
-// Extend resets the lock's expiry to MaxTime from now, by the database's
-// clock. It returns ErrNotHeld if the handle holds nothing, and
-// ErrExpired if its token no longer holds the lock (after which the handle
-// holds nothing).
+// Extend renews the acquisition's lease: its expiry becomes the lease's
+// length from now, by the database's clock (never earlier than it was).
+// The lease is the one the acquisition was taken with, which the lock's
+// row remembers, whichever handle or process extends it; a handle made
+// with WithMaxTime sets the lease to its own instead, from now on. It
+// returns ErrNotHeld if the handle holds nothing, and ErrExpired if its
+// token no longer holds the lock (after which the handle holds nothing).
 func (l *Lock) Extend(ctx context.Context) error {
 	tok, err := l.held(ctx)
 	if err != nil {
@@ -110,7 +118,8 @@ func (l *Lock) extend(ctx context.Context, tok Token) error {
 	var row dialect.Row
 	var ok bool
 	err := l.m.retry(ctx, func() (err error) {
-		row, ok, err = l.m.store.Extend(ctx, l.name, hashToken(l.name, tok), l.maxTime)
+		row, ok, err = l.m.store.Extend(ctx, dialect.ExtendRequest{
+			Name: l.name, TokenHash: hashToken(l.name, tok), TTL: l.maxTime, KeepLease: !l.ownLease})
 		return err
 	})
 	if err != nil {
@@ -125,7 +134,8 @@ func (l *Lock) extend(ctx context.Context, tok Token) error {
 		return fmt.Errorf("extend %q: %w", l.name, ErrExpired)
 	}
 	if l.tok == tok {
-		l.fence, l.deadline = row.Fence, start.Add(l.maxTime)
+		l.fence = row.Fence
+		l.renewed(start, row.Lease)
 		if row.Holds > 0 { // not every dialect reads it back
 			l.holds = row.Holds
 		}
@@ -217,12 +227,13 @@ func (l *Lock) attempt(ctx context.Context, pending Token, ticket int64, wait ti
 		newTok = newToken()
 	}
 	req := dialect.AcquireRequest{
-		Name:    l.name,
-		Owner:   l.m.cfg.Owner,
-		NewHash: hashToken(l.name, newTok),
-		TTL:     l.maxTime,
-		Ticket:  ticket,
-		Wait:    wait,
+		Name:      l.name,
+		Owner:     l.m.cfg.Owner,
+		NewHash:   hashToken(l.name, newTok),
+		TTL:       l.maxTime,
+		KeepLease: !l.ownLease,
+		Ticket:    ticket,
+		Wait:      wait,
 	}
 	offered := newTok
 	switch {
@@ -247,6 +258,30 @@ func (l *Lock) attempt(ctx context.Context, pending Token, ticket int64, wait ti
 	default:
 		l.tok, l.holds, l.since = newTok, 1, start
 	}
-	l.fence, l.deadline = res.Row.Fence, start.Add(l.maxTime)
+	l.fence = res.Row.Fence
+	l.renewed(start, res.Row.Lease)
 	return res, offered, nil
+}
+
+// renewed records that the acquisition's lease was taken or renewed by a
+// statement sent at start, with the lease the database read back (the
+// handle's own when it read back none). The database's expiry is then at
+// least start + lease; it may be later (an extend never brings it closer).
+// l.mu is held.
+func (l *Lock) renewed(start time.Time, lease time.Duration) {
+	if lease <= 0 {
+		lease = l.maxTime
+	}
+	l.lease, l.deadline = lease, start.Add(lease)
+}
+
+// leaseOf returns the current acquisition's lease as last read back, or
+// the handle's own before anything was.
+func (l *Lock) leaseOf() time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.lease > 0 {
+		return l.lease
+	}
+	return l.maxTime
 }

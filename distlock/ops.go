@@ -22,11 +22,19 @@ type Info struct {
 	// database when it was read: unlike time.Until(ExpiresAt), it does
 	// not depend on this machine's clock agreeing with the database's.
 	Remaining time.Duration
+	// MaxTime is the acquisition's lease length, as the row remembers it:
+	// what it was taken with (WithMaxTime, else Config.MaxTime of its
+	// Module) and what Extend renews, whoever extends it. It is 0 for a
+	// lock acquired before distlock remembered leases (schema version
+	// before this column), and may be a little shorter than asked (MySQL
+	// keeps 14 significant bits of microseconds, SQLite milliseconds).
+	MaxTime time.Duration
 }
 
 func infoOf(r dialect.Row) Info {
 	return Info{Name: r.Name, Owner: r.Owner, Holds: r.Holds, Fence: r.Fence,
-		AcquiredAt: r.AcquiredAt, ExpiresAt: r.ExpiresAt, Remaining: r.Remaining, Waiters: r.Waiters}
+		AcquiredAt: r.AcquiredAt, ExpiresAt: r.ExpiresAt, Remaining: r.Remaining, Waiters: r.Waiters,
+		MaxTime: r.Lease}
 }
 
 // Acquire takes the lock name under a new token, waiting as long as ctx
@@ -54,8 +62,9 @@ func (m *Module) TryAcquire(ctx context.Context, name string) (Token, error) {
 	return l.Token(), nil
 }
 
-// Extend resets the expiry of the acquisition of name that tok holds. It
-// returns ErrExpired if tok does not hold name (any more).
+// Extend renews the lease of the acquisition of name that tok holds, with
+// the lease it was acquired with (see Lock.Extend). It returns ErrExpired
+// if tok does not hold name (any more).
 func (m *Module) Extend(ctx context.Context, name string, tok Token) error {
 	return m.Attach(name, tok).Extend(ctx)
 }

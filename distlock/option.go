@@ -6,17 +6,21 @@ import "time"
 type LockOption func(*Lock) error
 
 // WithMaxTime sets this lock's lease length: how long an acquisition by
-// the handle lasts without Extend, what Extend renews it to, the pace of
-// Do's keep-alive (a third of it) and the bound of a guarded transaction
-// (see Guard). The default is Config.MaxTime. A length Config.MaxTime
-// could not have (below 1ms, over MaxDuration) is reported by the
-// handle's first operation, as ErrInvalidConfig.
+// the handle lasts without Extend. The lock's row remembers it with the
+// acquisition, so that Extend renews it whoever extends (Module.Extend,
+// another process's Attach, "distlock extend"); Do's keep-alive extends
+// every third of it, and a guarded transaction lasts at most that long
+// (see Guard). The default is Config.MaxTime. Through an attached handle
+// (or on re-entry), WithMaxTime sets the remembered lease to d from its
+// next Extend on. A length Config.MaxTime could not have (below 1ms, over
+// MaxDuration) is reported by the handle's first operation, as
+// ErrInvalidConfig.
 func WithMaxTime(d time.Duration) LockOption {
 	return func(l *Lock) error {
 		if err := checkMaxTime("WithMaxTime", d); err != nil {
 			return err
 		}
-		l.maxTime = d
+		l.maxTime, l.ownLease = d, true
 		return nil
 	}
 }

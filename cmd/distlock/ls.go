@@ -20,11 +20,13 @@ var lsCommand = &command{
 	help: `
 Lists the locks that are held now, ordered by name, in a table:
 
-  NAME     OWNER          HOLDS  FENCE  EXPIRES IN
-  deploy   web1:4242      1      17     41.2s
+  NAME     OWNER                      HOLDS  FENCE  LEASE  EXPIRES IN
+  deploy   web1:4242(deploy.sh)       1      17     10m0s  9m41.2s
 
 HOLDS counts nested acquisitions by the same token; FENCE is the fencing
-token of the acquisition, greater for every new one. With --json it prints one
+token of the acquisition, greater for every new one; LEASE is the --maxtime
+it was acquired with, which extend renews ("-" for a lock taken by a
+distlock that did not record it). With --json it prints one
 JSON object per lock and line instead. Tokens are never shown: the database
 does not have them.
 `,
@@ -40,6 +42,8 @@ type lsEntry struct {
 	AcquiredAt time.Time `json:"acquired_at"`
 	ExpiresAt  time.Time `json:"expires_at"`
 	ExpiresIn  float64   `json:"expires_in_seconds"`
+	// Lease is the acquisition's lease length (0: not recorded).
+	Lease float64 `json:"lease_seconds"`
 }
 
 func cmdLs(ctx context.Context, a *app, cl *cmdline, args []string) error {
@@ -69,7 +73,7 @@ func cmdLs(ctx context.Context, a *app, cl *cmdline, args []string) error {
 			if err := enc.Encode(lsEntry{
 				Name: in.Name, Owner: in.Owner, Holds: in.Holds, Fence: in.Fence,
 				AcquiredAt: in.AcquiredAt.UTC(), ExpiresAt: in.ExpiresAt.UTC(),
-				ExpiresIn: max(in.Remaining, 0).Seconds(),
+				ExpiresIn: max(in.Remaining, 0).Seconds(), Lease: in.MaxTime.Seconds(),
 			}); err != nil {
 				return err
 			}
@@ -77,9 +81,13 @@ func cmdLs(ctx context.Context, a *app, cl *cmdline, args []string) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tOWNER\tHOLDS\tFENCE\tEXPIRES IN")
+	fmt.Fprintln(tw, "NAME\tOWNER\tHOLDS\tFENCE\tLEASE\tEXPIRES IN")
 	for _, in := range infos {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\n", printable(in.Name), printable(in.Owner), in.Holds, in.Fence, fmtRemaining(in.Remaining))
+		lease := "-"
+		if in.MaxTime > 0 {
+			lease = fmtRemaining(in.MaxTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\n", printable(in.Name), printable(in.Owner), in.Holds, in.Fence, lease, fmtRemaining(in.Remaining))
 	}
 	return tw.Flush()
 }

@@ -13,7 +13,7 @@ func TestLs(t *testing.T) {
 	t.Parallel()
 	forEachBackend(t, func(t *testing.T, b *backend) {
 		b.mustRun(t, "migrate") // an SQLite file must exist for ls (TestMissingSQLiteFile)
-		if out := b.mustRun(t, "ls"); out != "NAME  OWNER  HOLDS  FENCE  EXPIRES IN\n" {
+		if out := b.mustRun(t, "ls"); out != "NAME  OWNER  HOLDS  FENCE  LEASE  EXPIRES IN\n" {
 			t.Errorf("ls of no locks = %q", out)
 		}
 		tokA := b.acquire(t, "--owner", "web1:42", "--maxtime", "1h", "alpha")
@@ -24,9 +24,9 @@ func TestLs(t *testing.T) {
 			t.Fatalf("ls = %q, want a header and 2 locks", out)
 		}
 		for i, re := range []string{
-			`^NAME +OWNER +HOLDS +FENCE +EXPIRES IN$`,
-			`^alpha +web1:42 +1 +[0-9]+ +(59m[0-9]+s|1h0m0s)$`,
-			`^"beta\\tgamma" +"cron job" +1 +[0-9]+ +1m[0-9]+s$`,
+			`^NAME +OWNER +HOLDS +FENCE +LEASE +EXPIRES IN$`,
+			`^alpha +web1:42 +1 +[0-9]+ +1h0m0s +(59m[0-9]+s|1h0m0s)$`,
+			`^"beta\\tgamma" +"cron job" +1 +[0-9]+ +1m30s +1m[0-9]+s$`,
 		} {
 			if !regexp.MustCompile(re).MatchString(lines[i]) {
 				t.Errorf("line %d %q does not match %s", i, lines[i], re)
@@ -42,7 +42,7 @@ func TestLs(t *testing.T) {
 
 		entries := parseLs(t, b.mustRun(t, "ls", "--json"))
 		a, ok := entries["alpha"]
-		if !ok || a.Owner != "web1:42" || a.Holds != 1 || a.Fence < 1 || a.ExpiresIn < 3500 || a.ExpiresIn > 3600 {
+		if !ok || a.Owner != "web1:42" || a.Holds != 1 || a.Fence < 1 || a.ExpiresIn < 3500 || a.ExpiresIn > 3600 || a.Lease != 3600 {
 			t.Errorf("ls --json alpha = %+v", a)
 		}
 		if d := a.ExpiresAt.Sub(a.AcquiredAt); d < time.Hour-time.Second || d > time.Hour+time.Second {
@@ -87,4 +87,31 @@ func TestFmtDurations(t *testing.T) {
 			t.Errorf("cli.Elapsed(%v) = %q, want %q", d, got, want)
 		}
 	}
+}
+
+// extend renews the lease the lock was acquired with (not the default
+// minute), and --maxtime on extend sets a new one, never bringing the
+// expiry closer.
+func TestExtendKeepsLease(t *testing.T) {
+	t.Parallel()
+	forEachBackend(t, func(t *testing.T, b *backend) {
+		tok := b.acquire(t, "--maxtime", "10m", "lease")
+		env := []string{"DISTLOCK_TOKEN=" + string(tok)}
+		for _, step := range []struct {
+			args          []string
+			lease, within float64 // seconds: the lease, and expires_in in (within-10, within]
+		}{
+			{[]string{"extend", "lease"}, 600, 600},
+			{[]string{"extend", "--maxtime", "20m", "lease"}, 1200, 1200},
+			{[]string{"extend", "--maxtime", "1m", "lease"}, 60, 1200}, // the expiry stays
+			{[]string{"extend", "lease"}, 60, 1200},
+		} {
+			b.run(t, "", env, step.args...).expect(t, 0)
+			e := parseLs(t, b.mustRun(t, "ls", "--json"))["lease"]
+			if e.Lease != step.lease || e.ExpiresIn <= step.within-10 || e.ExpiresIn > step.within {
+				t.Fatalf("after %q: lease %vs, expires in %vs; want lease %vs, expires in (%v, %v]s",
+					step.args, e.Lease, e.ExpiresIn, step.lease, step.within-10, step.within)
+			}
+		}
+	})
 }

@@ -45,15 +45,24 @@ var extendCommand = &command{
 	codes:    []int{exitExpired},
 	existing: true,
 	synopsis: "extend [flags] NAME [TOKEN|-]",
-	summary:  "reset the expiry of the lock NAME held by TOKEN",
+	summary:  "renew the lease of the lock NAME held by TOKEN",
 	help: `
-Resets the expiry of the lock NAME, held by TOKEN, to --maxtime from now.
-TOKEN is the argument; or, when it is "-", stdin; or, when it is absent,
+Renews the lease of the lock NAME, held by TOKEN: it expires the lease's
+length from now (never earlier than it would have). The lease is the
+--maxtime the lock was acquired with, which the lock remembers, whoever
+extends it; --maxtime given here sets a new lease from now on. TOKEN is the
+argument; or, when it is "-", stdin; or, when it is absent,
 $DISTLOCK_TOKEN if set, else stdin (one trailing newline is dropped).
 Exits 4 if the token no longer holds the lock.
 `,
 	run: func(ctx context.Context, a *app, cl *cmdline, args []string) error {
-		return tokenOp(ctx, a, cl, args, (*dsn.Module).Extend)
+		return tokenOp(ctx, a, cl, args, func(m *dsn.Module, ctx context.Context, name string, tok distlock.Token) error {
+			var opts []distlock.LockOption
+			if d := timeOf(cl.g.maxTime); d != 0 { // given: the lock's lease from now on
+				opts = append(opts, distlock.WithMaxTime(d))
+			}
+			return m.Attach(name, tok, opts...).Extend(ctx)
+		})
 	},
 }
 

@@ -64,6 +64,8 @@ func Run(t *testing.T, h Harness) {
 		{"TokenBoundToName", testTokenBoundToName},
 		{"Expiry", testExpiry},
 		{"ExtendKeepsLock", testExtendKeepsLock},
+		{"LeaseRemembered", testLeaseRemembered},
+		{"DoFollowsLease", testDoFollowsLease},
 		{"ExpiredTokenNotReused", testExpiredTokenNotReused},
 		{"FenceMonotonic", testFenceMonotonic},
 		{"WaitWokenByLocalRelease", testWaitWokenByLocalRelease},

@@ -11,7 +11,18 @@ const now = "UTC_TIMESTAMP(6)"
 const rowColumns = "name, owner, holds, fence, " +
 	"TIMESTAMPDIFF(MICROSECOND, '1970-01-01', acquired_at), " +
 	"TIMESTAMPDIFF(MICROSECOND, '1970-01-01', expires_at), " +
-	"TIMESTAMPDIFF(MICROSECOND, {NOW}, expires_at)"
+	"TIMESTAMPDIFF(MICROSECOND, {NOW}, expires_at), IFNULL(lease_us, 0)"
+
+// leaseCode is the row's lease (lease_us) as the reply of an extend or a
+// re-entry carries it beside the fence in one LAST_INSERT_ID, in 19 bits:
+// a decimal float, mantissa << 5 | exponent, the exponent being the
+// number of lease_us's trailing decimal zeros; 0 when the row remembers
+// no lease. The mantissa fits in 14 bits because lease_us never has more
+// significant digits than that allows (see quantize). The fence above it
+// stays below 2^42: a name acquired a thousand times a second reaches
+// that in 139 years.
+const leaseCode = "IFNULL((CAST(TRIM(TRAILING '0' FROM lease_us) AS UNSIGNED) << 5)" +
+	" | (CHAR_LENGTH(lease_us) - CHAR_LENGTH(TRIM(TRAILING '0' FROM lease_us))), 0)"
 
 // Outcome kinds of the acquire statement, in the low two bits of the
 // LAST_INSERT_ID it sets; the rest holds the fence, or for kindHeld the
@@ -37,6 +48,11 @@ func newStatements(table string) statements {
 		"{TABLE}", "`" + table + "`", "{NOW}", now, "{ROW}", row}
 	inner := strings.NewReplacer(names...)
 	r := strings.NewReplacer(append(names, "{AHEAD}", inner.Replace(ahead), "{WAITERS}", inner.Replace(waiters),
+		"{LEASE_CODE}", leaseCode,
+		// The lease a re-entry or an extend renews: the row's, when the
+		// caller keeps it and the row has one, else the caller's TTL.
+		// Parameters: keep, ttl µs, ttl µs.
+		"{RENEWED}", "IF(?, IFNULL(lease_us, ?), ?)",
 		"{FLOOR}", inner.Replace("(SELECT fence_floor FROM {TABLE_meta} WHERE id = 1 LOCK IN SHARE MODE)"))...)
 	return statements{
 		// One statement. Parameters: name, new hash, owner, ttl µs for the
@@ -59,30 +75,45 @@ func newStatements(table string) statements {
 		// INSERT … SELECT would share-lock the places it reads until the
 		// statement ends, and an acquire waiting for a held row would then
 		// hold up every waiter's enqueue and renewal behind it.
-		acquire: r.Replace("INSERT INTO {TABLE} (name, token_hash, owner, holds, fence, acquired_at, expires_at)\n" +
+		//
+		// The proposed row's lease_us is the TTL. A re-entry renews the
+		// lease as extend does, and its reply carries the row's lease
+		// ({LEASE_CODE}, read after lease_us is assigned when assignments
+		// go left to right, before it when simultaneous: the same value
+		// whenever the caller keeps the row's lease, except 0 for a row
+		// that had none, for which the caller knows it used its TTL).
+		// Parameters: name, new hash, owner, the line's three times, ttl
+		// µs twice; then held hash; held hash, keep, ttl µs, ttl µs; held
+		// hash; owner; new hash; held hash, keep, ttl µs, ttl µs.
+		acquire: r.Replace("INSERT INTO {TABLE} (name, token_hash, owner, holds, fence, acquired_at, expires_at, lease_us)\n" +
 			"VALUES (?, ?, ?, 1 - {AHEAD},\n" +
 			"    IF({AHEAD}, LAST_INSERT_ID(2 + 0 * {FLOOR}) * 0 + {FLOOR},\n" +
 			"       LAST_INSERT_ID(4 * ({FLOOR} + 1)) DIV 4),\n" +
-			"    {NOW}, IF({AHEAD}, {NOW}, {NOW} + INTERVAL ? MICROSECOND))\n" +
+			"    {NOW}, IF({AHEAD}, {NOW}, {NOW} + INTERVAL ? MICROSECOND), ?)\n" +
 			"ON DUPLICATE KEY UPDATE\n" +
 			"    holds = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN 1\n" +
 			"        WHEN expires_at > {NOW} AND token_hash = ? THEN holds + 1 ELSE holds END,\n" +
+			"    lease_us = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN VALUES(lease_us)\n" +
+			"        WHEN expires_at > {NOW} AND token_hash = ? THEN {RENEWED} ELSE lease_us END,\n" +
 			"    fence = CASE\n" +
 			"        WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN LAST_INSERT_ID(4 * (fence + 1)) DIV 4\n" +
-			"        WHEN expires_at > {NOW} AND token_hash = ? THEN LAST_INSERT_ID(4 * fence + 1) DIV 4\n" +
+			"        WHEN expires_at > {NOW} AND token_hash = ? THEN fence + 0 * LAST_INSERT_ID(4 * ((fence << 19) | {LEASE_CODE}) + 1)\n" +
 			"        ELSE fence + 0 * LAST_INSERT_ID(4 * GREATEST(TIMESTAMPDIFF(MICROSECOND, {NOW}, expires_at), 0) + 2) END,\n" +
 			"    acquired_at = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN {NOW} ELSE acquired_at END,\n" +
 			"    owner = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN ? ELSE owner END,\n" +
 			"    token_hash = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN ? ELSE token_hash END,\n" +
-			"    expires_at = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1\n" +
-			"        OR expires_at > {NOW} AND token_hash = ? THEN {NOW} + INTERVAL ? MICROSECOND ELSE expires_at END"),
+			"    expires_at = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN {NOW} + INTERVAL VALUES(lease_us) MICROSECOND\n" +
+			"        WHEN expires_at > {NOW} AND token_hash = ? THEN GREATEST(expires_at, {NOW} + INTERVAL {RENEWED} MICROSECOND)\n" +
+			"        ELSE expires_at END"),
 		// The same decision on a row that exists, by an UPDATE, which
 		// costs InnoDB less than the INSERT that first fails on the
 		// duplicate key: almost every acquisition finds its lock's row,
 		// free or held. LAST_INSERT_ID is 0 when there is no row (every
 		// outcome sets it above 0); then the INSERT above runs.
-		// Parameters: name, ticket, ticket ({AHEAD}), held hash, held
-		// hash, owner, new hash, held hash, ttl µs, name.
+		// Parameters: name, ticket, ticket ({AHEAD}), held hash; ttl µs,
+		// held hash, keep, ttl µs, ttl µs; held hash; owner; new hash;
+		// held hash; name. A re-entry's expiry reads lease_us as just
+		// assigned.
 		//
 		// MySQL assigns left to right, each assignment seeing the ones
 		// before, so the first marks a new acquisition with holds = -1
@@ -97,18 +128,29 @@ func newStatements(table string) statements {
 		acquireRow: r.Replace("UPDATE {TABLE} SET\n" +
 			"    holds = CASE WHEN expires_at <= {NOW} AND NOT {AHEAD} THEN -1\n" +
 			"        WHEN expires_at > {NOW} AND token_hash = ? THEN holds + 1 ELSE holds END,\n" +
+			"    lease_us = CASE WHEN holds = -1 THEN ?\n" +
+			"        WHEN expires_at > {NOW} AND token_hash = ? THEN IF(?, IFNULL(lease_us, ?), ?) ELSE lease_us END,\n" +
 			"    fence = CASE\n" +
 			"        WHEN holds = -1 THEN LAST_INSERT_ID(4 * (fence + 1)) DIV 4\n" +
-			"        WHEN expires_at > {NOW} AND token_hash = ? THEN LAST_INSERT_ID(4 * fence + 1) DIV 4\n" +
+			"        WHEN expires_at > {NOW} AND token_hash = ? THEN fence + 0 * LAST_INSERT_ID(4 * ((fence << 19) | {LEASE_CODE}) + 1)\n" +
 			"        ELSE fence + 0 * LAST_INSERT_ID(4 * GREATEST(TIMESTAMPDIFF(MICROSECOND, {NOW}, expires_at), 0) + 2) END,\n" +
 			"    acquired_at = CASE WHEN holds = -1 THEN {NOW} ELSE acquired_at END,\n" +
 			"    owner = CASE WHEN holds = -1 THEN ? ELSE owner END,\n" +
 			"    token_hash = CASE WHEN holds = -1 THEN ? ELSE token_hash END,\n" +
-			"    expires_at = CASE WHEN holds = -1\n" +
-			"        OR expires_at > {NOW} AND token_hash = ? THEN {NOW} + INTERVAL ? MICROSECOND ELSE expires_at END,\n" +
+			"    expires_at = CASE WHEN holds = -1 THEN {NOW} + INTERVAL lease_us MICROSECOND\n" +
+			"        WHEN expires_at > {NOW} AND token_hash = ? THEN GREATEST(expires_at, {NOW} + INTERVAL lease_us MICROSECOND)\n" +
+			"        ELSE expires_at END,\n" +
 			"    holds = CASE WHEN holds = -1 THEN 1 ELSE holds END\n" +
 			"WHERE name = ?"),
-		extend: r.Replace("UPDATE {TABLE} SET expires_at = {NOW} + INTERVAL ? MICROSECOND, fence = LAST_INSERT_ID(fence)\n" +
+		// LAST_INSERT_ID is the fence << 19 | the row's {LEASE_CODE} (see
+		// acquire on reading it), or 0 when no live row matched. The
+		// expiry never comes closer (see dialect.Store.Extend); its
+		// {RENEWED} gives the same value whether lease_us was assigned
+		// before it or not. Parameters: keep, ttl µs, ttl µs, keep, ttl
+		// µs, ttl µs, name, hash.
+		extend: r.Replace("UPDATE {TABLE} SET lease_us = {RENEWED},\n" +
+			"    expires_at = GREATEST(expires_at, {NOW} + INTERVAL {RENEWED} MICROSECOND),\n" +
+			"    fence = fence + 0 * LAST_INSERT_ID((fence << 19) | {LEASE_CODE})\n" +
 			"WHERE name = ? AND token_hash = ? AND expires_at > {NOW}"),
 		// LAST_INSERT_ID is the holds before the release (≥ 1), or 0 when
 		// no live row matched. It does not read the line: a subquery of an

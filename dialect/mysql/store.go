@@ -19,11 +19,12 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	if err != nil {
 		return dialect.AcquireResult{}, err
 	}
-	ttl := req.TTL.Microseconds()
+	ttl := quantize(req.TTL)
+	keep := req.KeepLease
 	line := []any{req.Name, req.Ticket, req.Ticket} // {AHEAD}'s parameters
 	var id int64
 	if s.known.has(req.Name) && !s.probe.simultaneous.Load() { // its row, as an UPDATE (see knownRows)
-		res, err := s.exec(ctx, q.acquireRow, append(line, held, held, req.Owner, req.NewHash, held, ttl, req.Name)...)
+		res, err := s.exec(ctx, q.acquireRow, append(line, held, ttl, held, keep, ttl, ttl, held, req.Owner, req.NewHash, held, req.Name)...)
 		if err != nil {
 			return dialect.AcquireResult{}, err
 		}
@@ -34,7 +35,7 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	if id == 0 { // no row known, or none found: insert it (or decide on the one there)
 		args := append([]any{req.Name, req.NewHash, req.Owner}, line...)
 		args = append(append(args, line...), line...)
-		res, err := s.exec(ctx, q.acquire, append(args, ttl, held, held, req.Owner, req.NewHash, held, ttl)...)
+		res, err := s.exec(ctx, q.acquire, append(args, ttl, ttl, held, held, keep, ttl, ttl, held, req.Owner, req.NewHash, held, keep, ttl, ttl)...)
 		if err != nil {
 			return dialect.AcquireResult{}, err
 		}
@@ -47,12 +48,14 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	switch value := id / 4; id % 4 {
 	case kindNew:
 		out.Acquired, out.Row.Fence, out.Row.Holds = true, value, 1
+		out.Row.Lease = time.Duration(ttl) * time.Microsecond
 		if req.Ticket != 0 { // taken from a place in line: leave the line
 			_, err := s.exec(ctx, s.sql.queue.dequeue, req.Ticket, req.Name)
 			out.Queued = err != nil // the lock is taken all the same
 		}
 	case kindReentered:
-		out.Acquired, out.Reentered, out.Row.Fence = true, true, value
+		out.Acquired, out.Reentered = true, true
+		out.Row.Fence, out.Row.Lease = renewed(value, ttl, keep)
 	case kindHeld:
 		out.Row.Remaining = time.Duration(value) * time.Microsecond
 	default:
@@ -61,20 +64,23 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	return out, nil
 }
 
-func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (dialect.Row, bool, error) {
+func (s *store) Extend(ctx context.Context, req dialect.ExtendRequest) (dialect.Row, bool, error) {
 	q, err := s.statements(ctx)
 	if err != nil {
 		return dialect.Row{}, false, err
 	}
-	res, err := s.exec(ctx, q.extend, ttl.Microseconds(), name, tokenHash)
+	ttl, keep := quantize(req.TTL), req.KeepLease
+	res, err := s.exec(ctx, q.extend, keep, ttl, ttl, keep, ttl, ttl, req.Name, req.TokenHash)
 	if err != nil {
 		return dialect.Row{}, false, err
 	}
-	fence, err := res.LastInsertId() // the fence (≥ 1), or 0 if no live row matched
-	if err != nil || fence == 0 {
+	id, err := res.LastInsertId() // the fence (≥ 1) << 20 | the lease's code, or 0 if no live row matched
+	if err != nil || id == 0 {
 		return dialect.Row{}, false, classify(err)
 	}
-	return dialect.Row{Name: name, Fence: fence}, true, nil
+	row := dialect.Row{Name: req.Name}
+	row.Fence, row.Lease = renewed(id, ttl, keep)
+	return row, true, nil
 }
 
 func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, int64, bool, error) {
@@ -214,13 +220,14 @@ func eachRow(rows *sql.Rows, err error) func(f func(dialect.Scanner) error) erro
 // scanRow reads rowColumns, then any trailing columns into more.
 func scanRow(sc dialect.Scanner, r *dialect.Row, more ...any) error {
 	var name []byte
-	var acquired, expires, remaining int64
-	if err := sc.Scan(append([]any{&name, &r.Owner, &r.Holds, &r.Fence, &acquired, &expires, &remaining}, more...)...); err != nil {
+	var acquired, expires, remaining, lease int64
+	if err := sc.Scan(append([]any{&name, &r.Owner, &r.Holds, &r.Fence, &acquired, &expires, &remaining, &lease}, more...)...); err != nil {
 		return err
 	}
 	r.Name = string(name)
 	r.AcquiredAt = time.UnixMicro(acquired).UTC()
 	r.ExpiresAt = time.UnixMicro(expires).UTC()
 	r.Remaining = time.Duration(remaining) * time.Microsecond
+	r.Lease = time.Duration(lease) * time.Microsecond
 	return nil
 }

@@ -6,8 +6,11 @@ import "strings"
 // clock.
 const remaining = "(extract(epoch FROM expires_at - now()) * 1000000)::bigint"
 
+// leaseUS is a row's lease in microseconds, 0 when it remembers none.
+const leaseUS = "coalesce((extract(epoch FROM lease) * 1000000)::bigint, 0)"
+
 // rowColumns are read by scanRow, in this order.
-const rowColumns = "name, owner, holds, fence, acquired_at, expires_at, " + remaining
+const rowColumns = "name, owner, holds, fence, acquired_at, expires_at, " + remaining + ", " + leaseUS
 
 // statements holds the SQL of one lock table. A row is live while
 // expires_at > now(); release sets expires_at to now(), so free rows and
@@ -18,9 +21,9 @@ type statements struct {
 }
 
 // acquire is the statement behind Store.Acquire (see newStatements).
-const acquire = `INSERT INTO {TABLE} AS t (name, token_hash, owner, holds, fence, acquired_at, expires_at)
+const acquire = `INSERT INTO {TABLE} AS t (name, token_hash, owner, holds, fence, acquired_at, expires_at, lease)
 SELECT $1, $2, $4, CASE WHEN ahead THEN 0 ELSE 1 END, nextval('{TABLE_fence_seq}'), now(),
-       CASE WHEN ahead THEN now() ELSE now() + {TTL} END
+       CASE WHEN ahead THEN now() ELSE now() + {TTL} END, {TTL}
 FROM (SELECT {AHEAD} AS ahead) AS line
 ON CONFLICT (name) DO UPDATE SET
     token_hash  = CASE WHEN t.expires_at <= now() AND excluded.holds = 1 THEN excluded.token_hash ELSE t.token_hash END,
@@ -29,10 +32,13 @@ ON CONFLICT (name) DO UPDATE SET
                        WHEN t.expires_at > now() AND t.token_hash = $3 THEN t.holds + 1 ELSE t.holds END,
     fence       = CASE WHEN t.expires_at <= now() AND excluded.holds = 1 THEN nextval('{TABLE_fence_seq}') ELSE t.fence END,
     acquired_at = CASE WHEN t.expires_at <= now() AND excluded.holds = 1 THEN now() ELSE t.acquired_at END,
-    expires_at  = CASE WHEN t.expires_at <= now() AND excluded.holds = 1
-                         OR t.expires_at > now() AND t.token_hash = $3 THEN now() + {TTL} ELSE t.expires_at END
+    lease       = CASE WHEN t.expires_at <= now() AND excluded.holds = 1 THEN excluded.lease
+                       WHEN t.expires_at > now() AND t.token_hash = $3 THEN {RENEWED} ELSE t.lease END,
+    expires_at  = CASE WHEN t.expires_at <= now() AND excluded.holds = 1 THEN now() + excluded.lease
+                       WHEN t.expires_at > now() AND t.token_hash = $3 THEN greatest(t.expires_at, now() + {RENEWED})
+                       ELSE t.expires_at END
 RETURNING coalesce(t.expires_at > now() AND (t.token_hash = $2 OR t.token_hash = $3::bytea), false) AS acquired,
-    holds, fence, owner, {REMAINING},
+    holds, fence, owner, {REMAINING}, {LEASE_US},
     set_config('synchronous_commit', CASE WHEN t.expires_at > now() AND (t.token_hash = $2 OR t.token_hash = $3::bytea)
         THEN current_setting('synchronous_commit') ELSE 'off' END, true) IS NULL AS async`
 
@@ -46,13 +52,19 @@ func newStatements(table string) statements {
 		"{ROW}", rowColumns,
 		"{REMAINING}", remaining,
 		"{TTL}", "($5::bigint * interval '1 microsecond')",
+		// The lease a re-entry renews: the row's ($7, keep it), else $5.
+		"{EXTENDED}", "CASE WHEN $4 THEN coalesce(lease, $3::bigint * interval '1 microsecond') ELSE $3::bigint * interval '1 microsecond' END",
+		"{RENEWED}", "CASE WHEN $7 THEN coalesce(t.lease, excluded.lease) ELSE excluded.lease END",
+		"{LEASE_US}", leaseUS,
 	}
 	inner := strings.NewReplacer(names...)
 	r := strings.NewReplacer(append(names, "{AHEAD}", inner.Replace(ahead), "{WAITERS}", inner.Replace(waiters))...)
 	return statements{
 		// Parameters: $1 name, $2 new token hash, $3 held token hash (or
 		// NULL), $4 owner, $5 time to live in µs, $6 the caller's ticket in
-		// the lock's line (0: none).
+		// the lock's line (0: none), $7 whether a re-entry keeps the
+		// lease the row remembers. A re-entry never brings the expiry
+		// closer (see dialect.Store.Extend).
 		//
 		// One statement, one round trip, always one row back. The upsert
 		// inserts a new row, or takes a free/expired row as a new
@@ -87,7 +99,12 @@ func newStatements(table string) statements {
 )
 SELECT * FROM taken`),
 
-		extend: r.Replace(`UPDATE {TABLE} SET expires_at = now() + ($3::bigint * interval '1 microsecond')
+		// Parameters: $1 name, $2 token hash, $3 lease in µs, $4 whether
+		// to keep the row's lease instead. The SET expressions read the
+		// row as it was.
+		extend: r.Replace(`UPDATE {TABLE} SET
+    lease      = {EXTENDED},
+    expires_at = greatest(expires_at, now() + {EXTENDED})
 WHERE name = $1 AND token_hash = $2 AND expires_at > now()
 RETURNING {ROW}`),
 

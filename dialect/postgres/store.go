@@ -14,26 +14,27 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	if req.HeldHash != nil {
 		held = req.HeldHash
 	}
-	var remaining int64
+	var remaining, lease int64
 	var async sql.NullBool
 	query := s.sql.acquire
 	if req.Ticket != 0 {
 		query = s.sql.acquireQueued
 	}
 	if _, err := s.queryRow(ctx, query, func(sc dialect.Scanner) error {
-		return sc.Scan(&res.Acquired, &res.Row.Holds, &res.Row.Fence, &res.Row.Owner, &remaining, &async)
-	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds(), req.Ticket); err != nil {
+		return sc.Scan(&res.Acquired, &res.Row.Holds, &res.Row.Fence, &res.Row.Owner, &remaining, &lease, &async)
+	}, req.Name, req.NewHash, held, req.Owner, req.TTL.Microseconds(), req.Ticket, req.KeepLease); err != nil {
 		return dialect.AcquireResult{}, err
 	}
 	res.Reentered = res.Acquired && res.Row.Holds > 1
 	res.Row.Remaining = time.Duration(remaining) * time.Microsecond
+	res.Row.Lease = time.Duration(lease) * time.Microsecond
 	return res, nil
 }
 
-func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (dialect.Row, bool, error) {
+func (s *store) Extend(ctx context.Context, req dialect.ExtendRequest) (dialect.Row, bool, error) {
 	var row dialect.Row
 	ok, err := s.queryRow(ctx, s.sql.extend, func(sc dialect.Scanner) error { return scanRow(sc, &row) },
-		name, tokenHash, ttl.Microseconds())
+		req.Name, req.TokenHash, req.TTL.Microseconds(), req.KeepLease)
 	return row, ok, err
 }
 
@@ -94,11 +95,12 @@ func (s *store) VacuumBatch(ctx context.Context, after string, limit int) (remov
 
 // scanRow reads rowColumns, then any trailing columns into more.
 func scanRow(sc dialect.Scanner, r *dialect.Row, more ...any) error {
-	var remaining int64
-	if err := sc.Scan(append([]any{&r.Name, &r.Owner, &r.Holds, &r.Fence, &r.AcquiredAt, &r.ExpiresAt, &remaining}, more...)...); err != nil {
+	var remaining, lease int64
+	if err := sc.Scan(append([]any{&r.Name, &r.Owner, &r.Holds, &r.Fence, &r.AcquiredAt, &r.ExpiresAt, &remaining, &lease}, more...)...); err != nil {
 		return err
 	}
 	r.AcquiredAt, r.ExpiresAt = r.AcquiredAt.UTC(), r.ExpiresAt.UTC()
 	r.Remaining = time.Duration(remaining) * time.Microsecond
+	r.Lease = time.Duration(lease) * time.Microsecond
 	return nil
 }

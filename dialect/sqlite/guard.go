@@ -44,7 +44,7 @@ func (s *store) Guard(ctx context.Context, tx *sql.Tx, req dialect.GuardRequest)
 	var row dialect.Row
 	ok, err := dialect.ScanOne(tx.QueryRowContext(ctx, s.guardSQL.guard,
 		sql.Named("name", req.Name), sql.Named("hash", req.TokenHash)),
-		func(sc dialect.Scanner) error { return scanRow(sc, &row) })
+		func(sc dialect.Scanner) error { return scanRow(sc, &row, nil) })
 	return row, ok, classify(err)
 }
 

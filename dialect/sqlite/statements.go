@@ -7,7 +7,7 @@ import "strings"
 const now = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)"
 
 // rowColumns are read by scanRow, in this order.
-const rowColumns = "name, owner, holds, fence, acquired_at, expires_at, expires_at - {NOW}"
+const rowColumns = "name, owner, holds, fence, acquired_at, expires_at, expires_at - {NOW}, coalesce(lease, 0)"
 
 // statements holds the SQL of one lock table. A row is live while
 // expires_at > now; release sets expires_at to now, so free rows and
@@ -20,7 +20,10 @@ type statements struct {
 func newStatements(table string) statements {
 	row := strings.ReplaceAll(rowColumns, "{NOW}", now)
 	names := []string{"{TABLE_meta}", `"` + table + `_meta"`, "{TABLE_queue}", `"` + table + `_queue"`,
-		"{TABLE}", `"` + table + `"`, "{NOW}", now, "{ROW}", row}
+		"{TABLE}", `"` + table + `"`, "{NOW}", now, "{ROW}", row,
+		// The lease a re-entry or an extend renews (ms): the row's when
+		// :keep says so and it has one, else :ttl.
+		"{RENEWED}", "CASE WHEN :keep THEN coalesce(lease, :ttl) ELSE :ttl END"}
 	inner := strings.NewReplacer(names...)
 	r := strings.NewReplacer(append(names, "{AHEAD}", inner.Replace(ahead), "{WAITERS}", inner.Replace(waiters))...)
 	return statements{
@@ -38,10 +41,11 @@ func newStatements(table string) statements {
 		// and a new row proposed then is inserted free. Re-entry needs a
 		// live row and ignores the line. The first column says whether
 		// the caller now holds the lock.
-		acquire: r.Replace(`INSERT INTO {TABLE} (name, token_hash, owner, holds, fence, acquired_at, expires_at)
+		// A re-entry renews the lease as extend does.
+		acquire: r.Replace(`INSERT INTO {TABLE} (name, token_hash, owner, holds, fence, acquired_at, expires_at, lease)
 SELECT :name, :new_hash, :owner, 1 - line.ahead,
        COALESCE((SELECT fence_floor FROM {TABLE_meta} WHERE id = 1), 0) + 1, {NOW},
-       CASE WHEN line.ahead THEN {NOW} ELSE {NOW} + :ttl END
+       CASE WHEN line.ahead THEN {NOW} ELSE {NOW} + :ttl END, :ttl
 FROM (SELECT {AHEAD} AS ahead) AS line WHERE true
 ON CONFLICT (name) DO UPDATE SET
     token_hash  = CASE WHEN expires_at > {NOW} THEN token_hash  ELSE excluded.token_hash END,
@@ -49,14 +53,17 @@ ON CONFLICT (name) DO UPDATE SET
     holds       = CASE WHEN expires_at > {NOW} THEN holds + 1   ELSE 1 END,
     fence       = CASE WHEN expires_at > {NOW} THEN fence       ELSE fence + 1 END,
     acquired_at = CASE WHEN expires_at > {NOW} THEN acquired_at ELSE {NOW} END,
-    expires_at  = {NOW} + :ttl
+    lease       = CASE WHEN expires_at > {NOW} THEN {RENEWED}   ELSE :ttl END,
+    expires_at  = CASE WHEN expires_at > {NOW} THEN max(expires_at, {NOW} + {RENEWED}) ELSE {NOW} + :ttl END
 WHERE expires_at <= {NOW} AND excluded.holds = 1 OR expires_at > {NOW} AND token_hash = :held_hash
 RETURNING expires_at > {NOW}, holds > 1, {ROW}`),
 
 		// Read only when acquire found the lock held, to learn for how long.
 		holder: r.Replace(`SELECT {ROW} FROM {TABLE} WHERE name = :name`),
 
-		extend: r.Replace(`UPDATE {TABLE} SET expires_at = {NOW} + :ttl
+		// The SET expressions read the row as it was; the expiry never
+		// comes closer (see dialect.Store.Extend).
+		extend: r.Replace(`UPDATE {TABLE} SET lease = {RENEWED}, expires_at = max(expires_at, {NOW} + {RENEWED})
 WHERE name = :name AND token_hash = :hash AND expires_at > {NOW}
 RETURNING {ROW}`),
 

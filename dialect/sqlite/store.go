@@ -51,13 +51,14 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	var found, live bool
 	err := s.write(ctx, func() (err error) {
 		found, err = s.queryRow(ctx, s.sql.acquire, func(sc dialect.Scanner) error {
-			return scanRow(sc, &res.Row, &live, &res.Reentered)
+			return scanRow(sc, &res.Row, []any{&live, &res.Reentered})
 		},
 			sql.Named("name", req.Name),
 			sql.Named("new_hash", req.NewHash),
 			sql.Named("held_hash", heldHash),
 			sql.Named("owner", req.Owner),
 			sql.Named("ttl", req.TTL.Milliseconds()),
+			sql.Named("keep", req.KeepLease),
 			sql.Named("ticket", req.Ticket),
 		)
 		found = found && live // not a free row inserted behind a line
@@ -77,17 +78,18 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	// sleep past the expiry (a TryAcquire does not need to know). A read
 	// never waits for SQLite's write lock.
 	_, err = s.queryRow(ctx, s.sql.holder, func(sc dialect.Scanner) error {
-		return scanRow(sc, &res.Row)
+		return scanRow(sc, &res.Row, nil)
 	}, sql.Named("name", req.Name))
 	return res, err
 }
 
-func (s *store) Extend(ctx context.Context, name string, tokenHash []byte, ttl time.Duration) (dialect.Row, bool, error) {
+func (s *store) Extend(ctx context.Context, req dialect.ExtendRequest) (dialect.Row, bool, error) {
 	var row dialect.Row
 	var ok bool
 	err := s.write(ctx, func() (err error) {
-		ok, err = s.queryRow(ctx, s.sql.extend, func(sc dialect.Scanner) error { return scanRow(sc, &row) },
-			sql.Named("name", name), sql.Named("hash", tokenHash), sql.Named("ttl", ttl.Milliseconds()))
+		ok, err = s.queryRow(ctx, s.sql.extend, func(sc dialect.Scanner) error { return scanRow(sc, &row, nil) },
+			sql.Named("name", req.Name), sql.Named("hash", req.TokenHash),
+			sql.Named("ttl", req.TTL.Milliseconds()), sql.Named("keep", req.KeepLease))
 		return err
 	})
 	return row, ok, err
@@ -178,25 +180,20 @@ func (s *store) queryRow(ctx context.Context, query string, scan func(dialect.Sc
 
 // scanRowWaiters reads rowColumns and then the count of waiters.
 func scanRowWaiters(sc dialect.Scanner, r *dialect.Row) error {
-	var acquired, expires, remaining int64
-	if err := sc.Scan(&r.Name, &r.Owner, &r.Holds, &r.Fence, &acquired, &expires, &remaining, &r.Waiters); err != nil {
-		return err
-	}
-	r.AcquiredAt = time.UnixMilli(acquired).UTC()
-	r.ExpiresAt = time.UnixMilli(expires).UTC()
-	r.Remaining = time.Duration(remaining) * time.Millisecond
-	return nil
+	return scanRow(sc, r, nil, &r.Waiters)
 }
 
-// scanRow reads rowColumns, after any leading extra columns.
-func scanRow(sc dialect.Scanner, r *dialect.Row, extra ...any) error {
-	var acquired, expires, remaining int64
-	dest := append(extra, &r.Name, &r.Owner, &r.Holds, &r.Fence, &acquired, &expires, &remaining)
-	if err := sc.Scan(dest...); err != nil {
+// scanRow reads rowColumns, after any leading extra columns and before
+// any trailing ones (after).
+func scanRow(sc dialect.Scanner, r *dialect.Row, extra []any, after ...any) error {
+	var acquired, expires, remaining, lease int64
+	dest := append(extra, &r.Name, &r.Owner, &r.Holds, &r.Fence, &acquired, &expires, &remaining, &lease)
+	if err := sc.Scan(append(dest, after...)...); err != nil {
 		return err
 	}
 	r.AcquiredAt = time.UnixMilli(acquired).UTC()
 	r.ExpiresAt = time.UnixMilli(expires).UTC()
 	r.Remaining = time.Duration(remaining) * time.Millisecond
+	r.Lease = time.Duration(lease) * time.Millisecond
 	return nil
 }

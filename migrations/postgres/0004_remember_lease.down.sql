@@ -1,0 +1,1 @@
+ALTER TABLE distlock DROP COLUMN IF EXISTS lease;
