@@ -105,3 +105,35 @@ func testDoFollowsLease(t *testing.T, h Harness) {
 		t.Fatalf("Do: %v", err)
 	}
 }
+
+// A row written before rows remembered their lease (its lease column
+// NULL) shows MaxTime 0; the first Extend renews it with the extender's
+// lease, which the row then remembers.
+func testLeaseOfOlderRows(t *testing.T, h Harness) {
+	b := setup(t, h, distlock.Config{MaxTime: time.Hour})
+	other := b.peer(t, distlock.Config{MaxTime: 45 * time.Second})
+	name := uniqueName("oldlease")
+	tok, err := b.mod.Acquire(b.ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The column is lease (SQLite, PostgreSQL) or lease_us (MySQL).
+	var cleared bool
+	for _, col := range []string{"lease", "lease_us"} {
+		_, err := b.raw.ExecContext(b.ctx, fmt.Sprintf("UPDATE %s SET %s = NULL WHERE name = '%s'", b.table, col, name))
+		cleared = cleared || err == nil
+	}
+	if !cleared {
+		t.Fatal("no lease column to clear")
+	}
+	if info, err := other.Inspect(b.ctx, name); err != nil || info.MaxTime != 0 {
+		t.Fatalf("Inspect of a row without a lease = %+v, %v; want MaxTime 0", info, err)
+	}
+	if err := other.Extend(b.ctx, name, tok); err != nil {
+		t.Fatal(err)
+	}
+	info, err := other.Inspect(b.ctx, name)
+	if err != nil || info.MaxTime != 45*time.Second || info.Remaining <= 40*time.Minute {
+		t.Fatalf("after Extend: %+v, %v; want MaxTime 45s and the hour's expiry kept", info, err)
+	}
+}

@@ -66,6 +66,7 @@ func Run(t *testing.T, h Harness) {
 		{"ExtendKeepsLock", testExtendKeepsLock},
 		{"LeaseRemembered", testLeaseRemembered},
 		{"DoFollowsLease", testDoFollowsLease},
+		{"LeaseOfOlderRows", testLeaseOfOlderRows},
 		{"ExpiredTokenNotReused", testExpiredTokenNotReused},
 		{"FenceMonotonic", testFenceMonotonic},
 		{"WaitWokenByLocalRelease", testWaitWokenByLocalRelease},
