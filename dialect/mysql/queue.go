@@ -14,8 +14,16 @@ import (
 const ahead = "EXISTS (SELECT 1 FROM {TABLE_queue} AS q WHERE q.name = ? AND q.expires_at > {NOW}\n" +
 	"    AND (? = 0 OR q.ticket < ?))"
 
+// aheadOfRow is ahead for a statement on the lock's row, which skips the
+// places its last acquisition spent (ticket; see acquireRow). ahead,
+// which reads the line before the row (the INSERT form of acquire),
+// counts them until they are deleted, which only delays.
+const aheadOfRow = "EXISTS (SELECT 1 FROM {TABLE_queue} AS q WHERE q.name = ? AND q.expires_at > {NOW}\n" +
+	"    AND q.ticket > {TABLE}.ticket AND (? = 0 OR q.ticket < ?))"
+
 // waiters counts the live places in the line of the lock row at hand.
-const waiters = "(SELECT count(*) FROM {TABLE_queue} AS q WHERE q.name = {TABLE}.name AND q.expires_at > {NOW})"
+const waiters = "(SELECT count(*) FROM {TABLE_queue} AS q WHERE q.name = {TABLE}.name AND q.expires_at > {NOW}\n" +
+	"    AND q.ticket > {TABLE}.ticket)"
 
 // queueStatements are the SQL of the line of waiters.
 type queueStatements struct {
@@ -29,9 +37,11 @@ func newQueueStatements(r *strings.Replacer) queueStatements {
 		// A place that lapsed is not revived: others may have gone past it.
 		renew: r.Replace("UPDATE {TABLE_queue} SET expires_at = {NOW} + INTERVAL ? MICROSECOND\n" +
 			"WHERE ticket = ? AND name = ? AND expires_at > {NOW}"),
-		// Parameters: name, name, ticket, name.
+		// Parameters: name, name, ticket, name, name. Places the lock's
+		// last acquisition spent are skipped.
 		poll: r.Replace("SELECT NOT EXISTS (SELECT 1 FROM {TABLE} AS t WHERE t.name = ? AND t.expires_at > {NOW}),\n" +
-			"    (SELECT count(*) FROM {TABLE_queue} AS q WHERE q.name = ? AND q.expires_at > {NOW} AND q.ticket < ?),\n" +
+			"    (SELECT count(*) FROM {TABLE_queue} AS q WHERE q.name = ? AND q.expires_at > {NOW} AND q.ticket < ?\n" +
+			"        AND q.ticket > IFNULL((SELECT t.ticket FROM {TABLE} AS t WHERE t.name = ?), 0)),\n" +
 			"    coalesce((SELECT TIMESTAMPDIFF(MICROSECOND, {NOW}, t.expires_at) FROM {TABLE} AS t WHERE t.name = ?), 0)"),
 		dequeue: r.Replace("DELETE FROM {TABLE_queue} WHERE ticket = ? AND name = ?"),
 		vacuum:  r.Replace("DELETE FROM {TABLE_queue} WHERE expires_at <= {NOW} LIMIT ?"),
@@ -74,7 +84,7 @@ func (s *store) Poll(ctx context.Context, name string, ticket int64) (dialect.Qu
 	if err != nil {
 		return st, err
 	}
-	row, err := s.stmts.QueryRow(ctx, q.queue.poll, name, name, ticket, name)
+	row, err := s.stmts.QueryRow(ctx, q.queue.poll, name, name, ticket, name, name)
 	if err != nil {
 		return st, classify(err)
 	}

@@ -48,6 +48,7 @@ func newStatements(table string) statements {
 		"{TABLE}", "`" + table + "`", "{NOW}", now, "{ROW}", row}
 	inner := strings.NewReplacer(names...)
 	r := strings.NewReplacer(append(names, "{AHEAD}", inner.Replace(ahead), "{WAITERS}", inner.Replace(waiters),
+		"{AHEAD_OF_ROW}", inner.Replace(aheadOfRow),
 		"{LEASE_CODE}", leaseCode,
 		// The lease a re-entry or an extend renews: the row's, when the
 		// caller keeps it and the row has one, else the caller's TTL.
@@ -110,10 +111,16 @@ func newStatements(table string) statements {
 		// duplicate key: almost every acquisition finds its lock's row,
 		// free or held. LAST_INSERT_ID is 0 when there is no row (every
 		// outcome sets it above 0); then the INSERT above runs.
-		// Parameters: name, ticket, ticket ({AHEAD}), held hash; ttl µs,
-		// held hash, keep, ttl µs, ttl µs; held hash; owner; new hash;
-		// held hash; name. A re-entry's expiry reads lease_us as just
-		// assigned.
+		// Parameters: name, ticket, ticket ({AHEAD_OF_ROW}), held hash;
+		// ttl µs, held hash, keep, ttl µs, ttl µs; held hash; owner; new
+		// hash; held hash; ticket; name. A re-entry's expiry reads
+		// lease_us as just assigned.
+		//
+		// A new acquisition records the ticket of the place it was taken
+		// from, which spends that place (and any before it): the line
+		// skips it from this commit on, so no second statement (and
+		// commit) removes it before the holder goes on; the caller deletes
+		// it afterwards, off the hot path (AcquireResult.Queued).
 		//
 		// MySQL assigns left to right, each assignment seeing the ones
 		// before, so the first marks a new acquisition with holds = -1
@@ -126,7 +133,7 @@ func newStatements(table string) statements {
 		// reads, after the row lock is taken and until this statement
 		// commits.
 		acquireRow: r.Replace("UPDATE {TABLE} SET\n" +
-			"    holds = CASE WHEN expires_at <= {NOW} AND NOT {AHEAD} THEN -1\n" +
+			"    holds = CASE WHEN expires_at <= {NOW} AND NOT {AHEAD_OF_ROW} THEN -1\n" +
 			"        WHEN expires_at > {NOW} AND token_hash = ? THEN holds + 1 ELSE holds END,\n" +
 			"    lease_us = CASE WHEN holds = -1 THEN ?\n" +
 			"        WHEN expires_at > {NOW} AND token_hash = ? THEN IF(?, IFNULL(lease_us, ?), ?) ELSE lease_us END,\n" +
@@ -140,6 +147,7 @@ func newStatements(table string) statements {
 			"    expires_at = CASE WHEN holds = -1 THEN {NOW} + INTERVAL lease_us MICROSECOND\n" +
 			"        WHEN expires_at > {NOW} AND token_hash = ? THEN GREATEST(expires_at, {NOW} + INTERVAL lease_us MICROSECOND)\n" +
 			"        ELSE expires_at END,\n" +
+			"    ticket = CASE WHEN holds = -1 THEN ? ELSE ticket END,\n" +
 			"    holds = CASE WHEN holds = -1 THEN 1 ELSE holds END\n" +
 			"WHERE name = ?"),
 		// LAST_INSERT_ID is the fence << 19 | the row's {LEASE_CODE} (see

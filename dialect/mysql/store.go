@@ -23,14 +23,16 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	keep := req.KeepLease
 	line := []any{req.Name, req.Ticket, req.Ticket} // {AHEAD}'s parameters
 	var id int64
+	var spent bool // the UPDATE form spends the place it takes the lock from
 	if s.known.has(req.Name) && !s.probe.simultaneous.Load() { // its row, as an UPDATE (see knownRows)
-		res, err := s.exec(ctx, q.acquireRow, append(line, held, ttl, held, keep, ttl, ttl, held, req.Owner, req.NewHash, held, req.Name)...)
+		res, err := s.exec(ctx, q.acquireRow, append(line, held, ttl, held, keep, ttl, ttl, held, req.Owner, req.NewHash, held, req.Ticket, req.Name)...)
 		if err != nil {
 			return dialect.AcquireResult{}, err
 		}
 		if id, err = res.LastInsertId(); err != nil {
 			return dialect.AcquireResult{}, classify(err)
 		}
+		spent = id != 0
 	}
 	if id == 0 { // no row known, or none found: insert it (or decide on the one there)
 		args := append([]any{req.Name, req.NewHash, req.Owner}, line...)
@@ -49,7 +51,11 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	case kindNew:
 		out.Acquired, out.Row.Fence, out.Row.Holds = true, value, 1
 		out.Row.Lease = time.Duration(ttl) * time.Microsecond
-		if req.Ticket != 0 { // taken from a place in line: leave the line
+		switch {
+		case req.Ticket == 0:
+		case spent:
+			out.Queued = true // the line skips the place; the caller deletes it
+		default: // taken from a place in line by the INSERT: leave the line
 			_, err := s.exec(ctx, s.sql.queue.dequeue, req.Ticket, req.Name)
 			out.Queued = err != nil // the lock is taken all the same
 		}

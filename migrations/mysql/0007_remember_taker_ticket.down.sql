@@ -1,0 +1,1 @@
+ALTER TABLE distlock DROP COLUMN /*M! IF EXISTS */ ticket
