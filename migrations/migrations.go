@@ -12,6 +12,15 @@
 // that distlock's Migrate and the migrate CLI take turns and read each
 // other's versions.
 //
+// How concurrent Migrates take turns differs per database (each dialect
+// package implements Target): PostgreSQL runs the whole Migrate in one
+// transaction under pg_advisory_xact_lock (nothing outlives it on a
+// pooled server connection, and a failed migration rolls back with its
+// version); MySQL and MariaDB hold GET_LOCK on one connection, waiting a
+// second at a time so that the caller's ctx ends the wait, and mark a
+// version dirty while its DDL, which commits by itself, runs; SQLite runs
+// the whole Migrate in one BEGIN IMMEDIATE transaction.
+//
 // The files name the default table, distlock, so that they work as they
 // are with the migrate CLI (golang-migrate v4.20.1, built with
 // -tags 'postgres mysql sqlite'), from the repository's root, with the
@@ -39,19 +48,11 @@
 package migrations
 
 import (
-	"context"
 	"embed"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"regexp"
-	"time"
-
-	"github.com/golang-migrate/migrate/v4"
-	"github.com/golang-migrate/migrate/v4/database"
-	"github.com/golang-migrate/migrate/v4/source"
-	"github.com/golang-migrate/migrate/v4/source/iofs"
 
 	"github.com/distlock/distlock/dialect"
 )
@@ -112,75 +113,4 @@ func Quote(dialectName string) string {
 		return "`"
 	}
 	return `"`
-}
-
-// Source returns For(dialectName, table) as a golang-migrate source.
-func Source(dialectName, table string) (source.Driver, error) {
-	fsys, err := For(dialectName, table)
-	if err != nil {
-		return nil, err
-	}
-	return iofs.New(fsys, ".")
-}
-
-// UpMigrate applies every pending migration with m, stopping between migrations
-// if ctx ends. All distlock migrations are idempotent, so a version left
-// dirty by an interrupted run is simply run again. No change is success.
-func UpMigrate(ctx context.Context, m *migrate.Migrate) error {
-	done := make(chan error, 1)
-	go func() { done <- upMigrate(m) }()
-	var err error
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		m.GracefulStop <- true
-		if err = <-done; err == nil {
-			err = ctx.Err()
-		}
-	}
-	if errors.Is(err, migrate.ErrNoChange) {
-		return nil
-	}
-	return err
-}
-
-func upMigrate(m *migrate.Migrate) error {
-	var err error
-	for attempt := range 20 {
-		err = m.Up()
-		var dirty migrate.ErrDirty
-		if !errors.As(err, &dirty) {
-			return err
-		}
-		// Another process may be running that very migration (SQLite's
-		// driver has no cross-process lock), or one crashed in it. Go back
-		// to the version before the dirty one (versions are numbered 1,
-		// 2, 3…; none at all before the first) and run it again, after a
-		// pause that lets a running one finish.
-		prev := dirty.Version - 1
-		if prev < 1 {
-			prev = database.NilVersion
-		}
-		time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
-		if err := m.Force(prev); err != nil {
-			return err
-		}
-	}
-	return err
-}
-
-// Cause returns the driver's error inside golang-migrate's database.Error
-// (which has no Unwrap; drivers return it by value or by pointer), or err
-// itself, so that dialects can classify the errors of Migrate like any
-// other.
-func Cause(err error) error {
-	var me database.Error
-	if errors.As(err, &me) && me.OrigErr != nil {
-		return me.OrigErr
-	}
-	var pme *database.Error
-	if errors.As(err, &pme) && pme != nil && pme.OrigErr != nil {
-		return pme.OrigErr
-	}
-	return err
 }
