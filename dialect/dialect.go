@@ -105,7 +105,7 @@ type Store interface {
 	VacuumQueue(ctx context.Context, limit int) (int64, error)
 
 	// Migrate creates or upgrades the lock table with the embedded
-	// migrations for this dialect, through golang-migrate.
+	// migrations for this dialect, through migrations.Up.
 	Migrate(ctx context.Context) error
 
 	// Close releases what Bind and the Store's methods allocated (prepared

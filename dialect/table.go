@@ -14,8 +14,8 @@ const DefaultTable = "distlock"
 // MySQL's 64-byte identifier limits.
 const MaxTableLen = 40
 
-// VersionSuffix ends the name of the golang-migrate version table of a
-// lock table.
+// VersionSuffix ends the name of the version table of a lock table (in
+// golang-migrate's format, which Migrate and the migrate CLI share).
 const VersionSuffix = "_schema_migrations"
 
 // ObjectSuffixes end the names of the objects that the migrations create

@@ -15,6 +15,7 @@ import (
 	"github.com/distlock/distlock/dialect/mysql"
 	"github.com/distlock/distlock/distlock"
 	"github.com/distlock/distlock/dsn"
+	"github.com/distlock/distlock/migrations"
 )
 
 // The Galera tests run against a MariaDB Galera cluster of three nodes:
@@ -174,8 +175,9 @@ func TestGaleraTokenHandOff(t *testing.T) {
 }
 
 // Migrate run at the same moment through the three nodes succeeds
-// everywhere (GET_LOCK, which golang-migrate serialises migrations with,
-// is local to a node), and the table works through every node.
+// everywhere (GET_LOCK, which Migrate and the migrate CLI serialise
+// migrations with, is local to a node), leaves one version row, the
+// newest and clean, and the table works through every node.
 func TestGaleraConcurrentMigrate(t *testing.T) {
 	t.Parallel()
 	nodes := galeraNodes(t)
@@ -206,6 +208,7 @@ func TestGaleraConcurrentMigrate(t *testing.T) {
 		if t.Failed() {
 			return
 		}
+		wantOneVersion(t, nodes[round%3], table)
 		for i, m := range mods {
 			tok, err := m.TryAcquire(t.Context(), "after-migrate")
 			if err != nil {
@@ -215,5 +218,25 @@ func TestGaleraConcurrentMigrate(t *testing.T) {
 				t.Fatalf("round %d: release through node %d: %v", round, (i+1)%3+1, err)
 			}
 		}
+	}
+}
+
+// wantOneVersion checks, through node, that table's version table holds
+// one row: the newest version, clean.
+func wantOneVersion(t *testing.T, node target, table string) {
+	t.Helper()
+	ups, err := migrations.Ups("mysql", table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := openDB(t, node.DriverName, node.DSN)
+	var n, version int64
+	var dirty bool
+	err = db.QueryRowContext(t.Context(), "SELECT count(*), max(version), max(dirty) FROM `"+migrations.VersionTable(table)+"`").Scan(&n, &version, &dirty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ups[len(ups)-1].Version; n != 1 || version != want || dirty {
+		t.Errorf("version table: %d rows, version %d, dirty %v; want one row, %d, clean", n, version, dirty, want)
 	}
 }

@@ -1,6 +1,25 @@
 // Package migrations holds the SQL that creates distlock's tables, one
 // folder per dialect, in golang-migrate's file format
-// (NNNN_title.up.sql / NNNN_title.down.sql).
+// (NNNN_title.up.sql / NNNN_title.down.sql), and the small runner that
+// applies them (Up): Module.Migrate runs the up files of its dialect
+// through it, with no migration library in between.
+//
+// The runner keeps golang-migrate's version table: named after the lock
+// table (VersionTable: distlock_schema_migrations), one row with columns
+// version (bigint, the primary key) and dirty (boolean), the version
+// being the NNNN of the last file applied. It takes the advisory locks
+// golang-migrate's PostgreSQL and MySQL drivers take (AdvisoryLockID), so
+// that distlock's Migrate and the migrate CLI take turns and read each
+// other's versions.
+//
+// How concurrent Migrates take turns differs per database (each dialect
+// package implements Target): PostgreSQL runs the whole Migrate in one
+// transaction under pg_advisory_xact_lock (nothing outlives it on a
+// pooled server connection, and a failed migration rolls back with its
+// version); MySQL and MariaDB hold GET_LOCK on one connection, waiting a
+// second at a time so that the caller's ctx ends the wait, and mark a
+// version dirty while its DDL, which commits by itself, runs; SQLite runs
+// the whole Migrate in one BEGIN IMMEDIATE transaction.
 //
 // The files name the default table, distlock, so that they work as they
 // are with the migrate CLI (golang-migrate v4.20.1, built with
@@ -19,30 +38,21 @@
 // is, and the other way round.
 //
 // Every migration must be idempotent (IF NOT EXISTS, INSERT IGNORE…):
-// Up re-runs a migration that an interrupted run left dirty.
+// the runner runs a version left dirty again, whether a crash left it
+// so or a Migrate running at the same time in another process (on
+// another Galera node, say) is applying it. Each MySQL file holds one
+// statement: a connection may not allow multi-statements.
 //
 // For another table name, For renders them with every object renamed
 // and quoted (distlock → "name", distlock_meta → "name_meta", …).
 package migrations
 
 import (
-	"bytes"
-	"context"
 	"embed"
-	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"maps"
 	"path"
 	"regexp"
-	"slices"
-	"time"
-
-	"github.com/golang-migrate/migrate/v4"
-	"github.com/golang-migrate/migrate/v4/database"
-	"github.com/golang-migrate/migrate/v4/source"
-	"github.com/golang-migrate/migrate/v4/source/iofs"
 
 	"github.com/distlock/distlock/dialect"
 )
@@ -82,15 +92,6 @@ func For(dialectName, table string) (fs.FS, error) {
 	return out, nil
 }
 
-// Source returns For(dialectName, table) as a golang-migrate source.
-func Source(dialectName, table string) (source.Driver, error) {
-	fsys, err := For(dialectName, table)
-	if err != nil {
-		return nil, err
-	}
-	return iofs.New(fsys, ".")
-}
-
 // objectName matches the default table's name and every object named
 // after it (distlock_meta, distlock_expires_at_idx, …) as whole words.
 var objectName = regexp.MustCompile(`\bdistlock((?:_[a-z0-9]+)*)\b`)
@@ -112,144 +113,4 @@ func Quote(dialectName string) string {
 		return "`"
 	}
 	return `"`
-}
-
-// memFS is a flat, read-only file system of rendered files.
-type memFS map[string][]byte
-
-func (m memFS) Open(name string) (fs.File, error) {
-	if name == "." {
-		return &memDir{fsys: m}, nil
-	}
-	data, ok := m[name]
-	if !ok {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
-	}
-	return &memFile{Reader: bytes.NewReader(data), info: memInfo{name: name, size: int64(len(data))}}, nil
-}
-
-func (m memFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	if name != "." {
-		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrNotExist}
-	}
-	names := slices.Sorted(maps.Keys(m))
-	entries := make([]fs.DirEntry, len(names))
-	for i, n := range names {
-		entries[i] = fs.FileInfoToDirEntry(memInfo{name: n, size: int64(len(m[n]))})
-	}
-	return entries, nil
-}
-
-type memFile struct {
-	*bytes.Reader
-	info memInfo
-}
-
-func (f *memFile) Stat() (fs.FileInfo, error) { return f.info, nil }
-func (f *memFile) Close() error               { return nil }
-
-type memDir struct {
-	fsys memFS
-	off  int // entries already returned by ReadDir
-}
-
-func (d *memDir) Stat() (fs.FileInfo, error) { return memInfo{name: ".", dir: true}, nil }
-func (d *memDir) Read([]byte) (int, error) {
-	return 0, &fs.PathError{Op: "read", Path: ".", Err: fs.ErrInvalid}
-}
-func (d *memDir) Close() error { return nil }
-
-// ReadDir follows fs.ReadDirFile: n > 0 returns at most n entries and
-// io.EOF at the end; n <= 0 returns all that remain.
-func (d *memDir) ReadDir(n int) ([]fs.DirEntry, error) {
-	all, _ := d.fsys.ReadDir(".")
-	rest := all[d.off:]
-	if n > 0 {
-		if len(rest) == 0 {
-			return nil, io.EOF
-		}
-		rest = rest[:min(n, len(rest))]
-	}
-	d.off += len(rest)
-	return rest, nil
-}
-
-type memInfo struct {
-	name string
-	size int64
-	dir  bool
-}
-
-func (i memInfo) Name() string { return i.name }
-func (i memInfo) Size() int64  { return i.size }
-func (i memInfo) Mode() fs.FileMode {
-	if i.dir {
-		return fs.ModeDir | 0o555
-	}
-	return 0o444
-}
-func (i memInfo) ModTime() time.Time { return time.Time{} }
-func (i memInfo) IsDir() bool        { return i.dir }
-func (i memInfo) Sys() any           { return nil }
-
-// Up applies every pending migration with m, stopping between migrations
-// if ctx ends. All distlock migrations are idempotent, so a version left
-// dirty by an interrupted run is simply run again. No change is success.
-func Up(ctx context.Context, m *migrate.Migrate) error {
-	done := make(chan error, 1)
-	go func() { done <- up(m) }()
-	var err error
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		m.GracefulStop <- true
-		if err = <-done; err == nil {
-			err = ctx.Err()
-		}
-	}
-	if errors.Is(err, migrate.ErrNoChange) {
-		return nil
-	}
-	return err
-}
-
-func up(m *migrate.Migrate) error {
-	var err error
-	for attempt := range 20 {
-		err = m.Up()
-		var dirty migrate.ErrDirty
-		if !errors.As(err, &dirty) {
-			return err
-		}
-		// Another process may be running that very migration (SQLite's
-		// driver has no cross-process lock), or one crashed in it. Go back
-		// to the version before the dirty one (versions are numbered 1,
-		// 2, 3…; none at all before the first) and run it again, after a
-		// pause that lets a running one finish.
-		prev := dirty.Version - 1
-		if prev < 1 {
-			prev = database.NilVersion
-		}
-		time.Sleep(time.Duration(attempt*attempt) * time.Millisecond)
-		if err := m.Force(prev); err != nil {
-			return err
-		}
-	}
-	return err
-}
-
-// Cause returns the driver's error inside golang-migrate's database.Error
-// (which has no Unwrap; drivers return it by value or by pointer), or err
-// itself, so that dialects can classify the errors of Migrate like any
-// other.
-func Cause(err error) error {
-	var me database.Error
-	if errors.As(err, &me) && me.OrigErr != nil {
-		return me.OrigErr
-	}
-	var pme *database.Error
-	if errors.As(err, &pme) && pme != nil && pme.OrigErr != nil {
-		return pme.OrigErr
-	}
-	return err
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"database/sql"
 	"errors"
-	"fmt"
-	"io"
 	"io/fs"
 	"path"
 	"regexp"
@@ -14,7 +12,6 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/golang-migrate/migrate/v4/database"
 	_ "modernc.org/sqlite"
 
 	"github.com/distlock/distlock/dialect"
@@ -196,8 +193,8 @@ func TestForErrors(t *testing.T) {
 		if _, err := For("sqlite", table); !errors.Is(err, dialect.ErrInvalidTable) {
 			t.Errorf("For(sqlite, %q) = %v, want dialect.ErrInvalidTable", table, err)
 		}
-		if _, err := Source("sqlite", table); !errors.Is(err, dialect.ErrInvalidTable) {
-			t.Errorf("Source(sqlite, %q) = %v, want dialect.ErrInvalidTable", table, err)
+		if _, err := Ups("sqlite", table); !errors.Is(err, dialect.ErrInvalidTable) {
+			t.Errorf("Ups(sqlite, %q) = %v, want dialect.ErrInvalidTable", table, err)
 		}
 	}
 	if got := VersionTable("jobs_lock"); got != "jobs_lock_schema_migrations" {
@@ -205,46 +202,59 @@ func TestForErrors(t *testing.T) {
 	}
 }
 
-func TestSource(t *testing.T) {
+func TestUps(t *testing.T) {
 	t.Parallel()
-	for _, table := range []string{"distlock", "jobs_lock"} {
-		src, err := Source("sqlite", table)
-		if err != nil {
-			t.Fatalf("Source(sqlite, %s) = %v", table, err)
-		}
-		v, err := src.First()
-		if err != nil || v != 1 {
-			t.Fatalf("First() = %d, %v; want 1", v, err)
-		}
-		_, ups, _ := sqliteFiles(t)
-		last := v
-		for {
-			next, err := src.Next(last)
-			if errors.Is(err, fs.ErrNotExist) {
-				break
+	for _, d := range []string{"sqlite", "postgres", "mysql"} {
+		for _, table := range []string{"distlock", "jobs_lock"} {
+			ups, err := Ups(d, table)
+			if err != nil {
+				t.Fatalf("Ups(%s, %s) = %v", d, table, err)
 			}
-			if err != nil || next != last+1 {
-				t.Fatalf("Next(%d) = %d, %v", last, next, err)
+			entries, err := fs.ReadDir(files, d)
+			if err != nil {
+				t.Fatal(err)
 			}
-			last = next
+			if len(ups) < 3 || 2*len(ups) != len(entries) {
+				t.Fatalf("Ups(%s, %s): %d migrations of %d files", d, table, len(ups), len(entries))
+			}
+			for i, m := range ups {
+				// Numbered 1, 2, 3…, in order, each its up file rendered.
+				if m.Version != int64(i+1) || !strings.HasSuffix(m.Name, ".up.sql") {
+					t.Errorf("Ups(%s, %s)[%d] = version %d, %s", d, table, i, m.Version, m.Name)
+				}
+				raw, err := fs.ReadFile(files, path.Join(d, m.Name))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := string(Rename(raw, table, Quote(d))); m.SQL != want {
+					t.Errorf("Ups(%s, %s): %s is not its rendered file", d, table, m.Name)
+				}
+			}
+			quoted := Quote(d) + table + Quote(d)
+			if table == dialect.DefaultTable {
+				quoted = table
+			}
+			if !strings.Contains(ups[0].SQL, "CREATE TABLE IF NOT EXISTS "+quoted+" (") {
+				t.Errorf("Ups(%s, %s)[0] does not create the table:\n%s", d, table, ups[0].SQL)
+			}
 		}
-		if last != uint(len(ups)) {
-			t.Errorf("last version %d, want %d (one per up file)", last, len(ups))
+	}
+	if _, err := Ups("nosuch", "distlock"); err == nil {
+		t.Error("Ups(nosuch) did not fail")
+	}
+}
+
+func TestFileVersion(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]int64{"0001_a.up.sql": 1, "0042_x_y.up.sql": 42, "7_t.up.sql": 7, "20240101120000_ts.up.sql": 20240101120000} {
+		if got, err := fileVersion(name); got != want || err != nil {
+			t.Errorf("fileVersion(%q) = %d, %v; want %d", name, got, err, want)
 		}
-		r, ident, err := src.ReadUp(1)
-		if err != nil {
-			t.Fatalf("ReadUp(1): %v", err)
+	}
+	for _, name := range []string{"a_b.up.sql", "0001.up.sql", "_x.up.sql", "-1_x.up.sql"} {
+		if _, err := fileVersion(name); err == nil {
+			t.Errorf("fileVersion(%q) did not fail", name)
 		}
-		up, _ := io.ReadAll(r)
-		r.Close()
-		quoted := `"` + table + `"`
-		if table == dialect.DefaultTable {
-			quoted = table
-		}
-		if ident != "create_distlock" || !bytes.Contains(up, []byte("CREATE TABLE IF NOT EXISTS "+quoted+" (")) {
-			t.Errorf("ReadUp(1) = %q, %q; want the rendered create", ident, up)
-		}
-		src.Close()
 	}
 }
 
@@ -311,25 +321,6 @@ func testRenderedSQLRuns(t *testing.T, table string) {
 		if !slices.Equal(got, want) {
 			t.Errorf("after %s: objects %q, want %q", file, got, want)
 		}
-	}
-}
-
-// Cause finds the driver's error inside golang-migrate's database.Error,
-// which drivers return by value or by pointer, wrapped or not.
-func TestCause(t *testing.T) {
-	t.Parallel()
-	orig := errors.New("driver says no")
-	for name, err := range map[string]error{
-		"value":           database.Error{OrigErr: orig, Err: "try lock failed"},
-		"pointer":         &database.Error{OrigErr: orig, Err: "try lock failed"},
-		"wrapped pointer": fmt.Errorf("migrate: %w", &database.Error{OrigErr: orig}),
-	} {
-		if got := Cause(err); got != orig {
-			t.Errorf("%s: Cause = %v, want the driver's error", name, got)
-		}
-	}
-	if plain := errors.New("plain"); Cause(plain) != plain {
-		t.Error("Cause changed an error that holds no database.Error")
 	}
 }
 

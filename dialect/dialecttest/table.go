@@ -119,7 +119,7 @@ func testVacuum(t *testing.T, h Harness) {
 }
 
 // Migrate is idempotent, works on a custom table, and records its version
-// in a golang-migrate table named after the lock table.
+// in a golang-migrate-format table named after the lock table.
 func testMigrate(t *testing.T, h Harness) {
 	b := setup(t, h, distlock.Config{})
 	for range 2 {

@@ -12,16 +12,15 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/distlock/distlock/dialect"
-	"github.com/distlock/distlock/migrations"
 )
 
-// classify maps a driver error (or golang-migrate's wrapping of one) to a
-// dialect.Error kind; nil stays nil.
+// classify maps a driver error, wrapped or not, to a dialect.Error kind;
+// nil stays nil.
 func classify(err error) error {
 	if err == nil {
 		return nil
 	}
-	return dialect.Classify(kindOf(migrations.Cause(err)), err)
+	return dialect.Classify(kindOf(err), err)
 }
 
 func kindOf(err error) dialect.Kind {

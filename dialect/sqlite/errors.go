@@ -10,7 +10,6 @@ import (
 	sqlite "modernc.org/sqlite"
 
 	"github.com/distlock/distlock/dialect"
-	"github.com/distlock/distlock/migrations"
 )
 
 // SQLite's primary result codes that mean "try again": another connection
@@ -21,13 +20,13 @@ const (
 	codeLocked = 6 // SQLITE_LOCKED and its extended codes
 )
 
-// classify maps a driver error (or golang-migrate's wrapping of one) to a
-// dialect.Error kind; nil stays nil.
+// classify maps a driver error, wrapped or not, to a dialect.Error kind;
+// nil stays nil.
 func classify(err error) error {
 	if err == nil {
 		return nil
 	}
-	return dialect.Classify(kindOf(migrations.Cause(err)), err)
+	return dialect.Classify(kindOf(err), err)
 }
 
 func kindOf(err error) dialect.Kind {
