@@ -3,6 +3,7 @@ package integration
 import (
 	"database/sql"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/distlock/distlock/distlock"
@@ -71,6 +72,23 @@ func (c versionCase) migrate(t *testing.T) {
 	}
 }
 
+// version returns the version of the migration whose file name has
+// title in it.
+func (c versionCase) version(t *testing.T, title string) int64 {
+	t.Helper()
+	ups, err := migrations.Ups(c.tg.Name, c.table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ups {
+		if strings.Contains(m.Name, title) {
+			return m.Version
+		}
+	}
+	t.Fatalf("no %s migration named after %q", c.tg.Name, title)
+	return 0
+}
+
 // exists reports whether the table name exists.
 func (c versionCase) exists(t *testing.T, name string) bool {
 	t.Helper()
@@ -122,12 +140,28 @@ func TestMigrateVersionTable(t *testing.T) {
 			t.Parallel()
 			t.Run("stamped", func(t *testing.T) {
 				t.Parallel()
+				// A database at the version before the queue's migration
+				// (made by migrating it all, then dropping the queue and
+				// an object of the first migration, and stamping it so).
 				c := newVersionCase(t, name)
-				c.stamp(t, c.last-1, false)
 				c.migrate(t)
-				if c.exists(t, c.table) || !c.exists(t, c.table+"_queue") {
-					t.Errorf("after Migrate from version %d: table %v, queue %v; want only the last migration's queue",
-						c.last-1, c.exists(t, c.table), c.exists(t, c.table+"_queue"))
+				queue := c.version(t, "queue")
+				first := c.table + "_fence_seq" // PostgreSQL's first migration makes it
+				if name == "mysql" {
+					first = c.table + "_meta" // MySQL's second
+				}
+				for _, drop := range []string{"DROP TABLE " + c.quote(c.table+"_queue"),
+					"DROP " + map[string]string{"postgres": "SEQUENCE ", "mysql": "TABLE "}[name] + c.quote(first),
+					"DROP TABLE " + c.quote(migrations.VersionTable(c.table))} {
+					if _, err := c.db.ExecContext(t.Context(), drop); err != nil {
+						t.Fatalf("%s: %v", drop, err)
+					}
+				}
+				c.stamp(t, queue-1, false)
+				c.migrate(t)
+				if c.exists(t, first) || !c.exists(t, c.table+"_queue") {
+					t.Errorf("after Migrate from version %d: %s %v, queue %v; want the queue's migration and those after it run, none before",
+						queue-1, first, c.exists(t, first), c.exists(t, c.table+"_queue"))
 				}
 				c.wantVersion(t)
 			})
