@@ -81,9 +81,9 @@ func TestDSNErrorNamesItsSource(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"HOME=" + t.TempDir(), "DATABASE_URL=redis://u:secret@h"}, []string{"ls"}, `unknown scheme "redis": want sqlite:PATH, postgres://… or mysql://… (from $DATABASE_URL)`},
+		{[]string{"HOME=" + t.TempDir(), "DATABASE_URL=redis://u:secret@h"}, []string{"ls"}, `unknown scheme "redis": want sqlite:PATH, postgres://…, mysql://…, host=… dbname=… (libpq) or user:password@tcp(host:port)/db (go-sql-driver) (from $DATABASE_URL)`},
 		{[]string{"HOME=" + t.TempDir(), "DISTLOCK_DSN=redis://h", "DATABASE_URL=redis://u:secret@h"}, []string{"ls"}, "(from $DISTLOCK_DSN)"},
-		{[]string{"HOME=" + t.TempDir(), "DATABASE_URL=redis://u:secret@h"}, []string{"--dsn", "redis://h", "ls"}, `unknown scheme "redis": want sqlite:PATH, postgres://… or mysql://… (see`},
+		{[]string{"HOME=" + t.TempDir(), "DATABASE_URL=redis://u:secret@h"}, []string{"--dsn", "redis://h", "ls"}, `unknown scheme "redis": want sqlite:PATH, postgres://…, mysql://…, host=… dbname=… (libpq) or user:password@tcp(host:port)/db (go-sql-driver) (see`},
 	} {
 		r := runInProcess(t, tc.env, "", tc.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "secret") {
