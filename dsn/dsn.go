@@ -27,12 +27,15 @@
 // (pgx.ParseConfig), so that they are read by the same rules as pgx and
 // libpq read them: several hosts ("h1,[::1]:5433"), host and port
 // parameters, quoting and backslashes in keyword/value strings, PG*
-// environment variables and defaults for what the string leaves out.
+// environment variables and defaults for what the string leaves out. So
+// Parse reads the files pgx reads (~/.pgpass, a service file, the
+// sslrootcert, sslcert and sslkey files), as a first connection would.
 //
 // MySQL/MariaDB: a URL is converted to go-sql-driver's form, and a
 // go-sql-driver DSN is read by the driver's own parser (mysql.ParseDSN);
 // either is written back with (*mysql.Config).FormatDSN, with
-// parseTime=true and timeout=10s (to connect) unless given. In a URL,
+// parseTime=true and timeout=10s (to connect) unless given (a tls=NAME
+// must be registered with mysql.RegisterTLSConfig before Parse). In a URL,
 // ?socket=/path connects through a Unix socket instead of TCP. Parameters
 // the driver does not know become SET statements on every connection:
 // timestamp (it would stop the session's clock), password, autocommit and
