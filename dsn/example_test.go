@@ -19,3 +19,22 @@ func ExampleParse() {
 	// mysql://app:xxxxx@db.internal/locks
 	// mysql at db.internal:3306
 }
+
+func ExampleParse_driverForms() {
+	for _, s := range []string{
+		"host=db.internal user=app password='s3 cret' dbname=locks", // libpq
+		"app:s3cret@tcp(db.internal:3306)/locks?tls=true",           // go-sql-driver
+	} {
+		d, err := dsn.Parse(s)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(d.Dialect, d.Target())
+		fmt.Println(d)
+	}
+	// Output:
+	// postgres postgres at db.internal:5432
+	// host=db.internal user=app password='xxxxx' dbname=locks
+	// mysql mysql at db.internal:3306
+	// app:xxxxx@tcp(db.internal:3306)/locks?tls=true
+}

@@ -8,7 +8,8 @@ import (
 
 // FuzzParse checks that Parse never panics, that what it prints never
 // depends on (or holds) the password, and that its errors quote nothing
-// of the input but the scheme.
+// of the input but the scheme, in every form: URLs, libpq keyword/value
+// strings and go-sql-driver DSNs.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"sqlite:locks.db", "sqlite:///var/lib/locks.db", "file:x.db", "sqlite:",
@@ -19,6 +20,11 @@ func FuzzParse(f *testing.F) {
 		"mysql://root@127.0.0.1:3306/distlock_test",
 		"mysql://u:p%40s%3As%2Fw@[fe80::1]/app?loc=Europe/Paris&socket=/tmp/m.sock",
 		"mariadb://u:secret@db:3307/app?parseTime=false&password=x",
+		"host=db port=6432 user=u password=secret dbname=app sslmode=disable",
+		"host=h1,h2 password = 'p w\\'x' sslpassword=k3y\\ s dbname='my db'",
+		"host=db password= user=u", "host=db password='secret",
+		"u:secret@tcp(db:3306)/app?parseTime=false&sql_mode=%27ANSI%27",
+		"u:s3cr:t/@(x)@unix(/run/mysqld/mysqld.sock)/app?loc=Europe%2FParis", "/app", "u@/", ":secret@tcp(h)/db",
 		"redis://u:secret@h", "u:secret@h/db", "",
 	} {
 		f.Add(s)
@@ -97,6 +103,9 @@ func checkErrorQuotesNothing(t *testing.T, s string, err error) {
 	fixed := []string{wanted, "postgres://[user[:password]@]host[:port][,…]/database",
 		"mysql://[user[:password]@]host[:port]/database", "'@', ':', '/', '?' and '#' in the user name and password",
 		msgPlainName, msgOneValue}
+	for _, r := range slices.Concat(pgxReasons, driverReasons) {
+		fixed = append(fixed, r[1])
+	}
 	for name, why := range refusedVars {
 		fixed = append(fixed, refusedMessage(name, why))
 	}

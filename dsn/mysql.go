@@ -2,30 +2,29 @@ package dsn
 
 import (
 	"fmt"
+	"maps"
+	"net"
 	"net/url"
+	"slices"
 	"strings"
+
+	gomysql "github.com/go-sql-driver/mysql"
 
 	"github.com/distlock/distlock/dialect/mysql"
 )
 
-// mysqlConnectTimeout is the driver's dial timeout unless the URL sets
-// timeout=.
-const mysqlConnectTimeout = "10s"
+// mysqlDefaults are the parameters a MySQL DSN gets unless it sets them:
+// time values as time.Time, and a dial timeout (the driver's default
+// waits on a host that does not answer as long as the OS does).
+const mysqlDefaults = "parseTime=true&timeout=10s"
 
-// parseMySQL converts a mysql:// (or mariadb://) URL to go-sql-driver's
-// form, [user[:password]@]tcp(host:port)/dbname?params, with
-// parseTime=true, and timeout=10s to connect, unless the URL sets them.
-//
-// The driver splits its DSN at the last '/' (the database name and
-// parameters therefore must not hold one: both are escaped here), then
-// at the last '@' before it and the first ':' in the user information, so
-// any password survives unescaped, but a user name with a ':' cannot.
-// Parameters are passed on as written (the driver unescapes some of them,
-// not all), except that '/' is escaped and socket=PATH is turned into the
-// address unix(PATH). Those the driver does not know it sends as SET
-// name = value on every connection: the ones that would break the locks
-// (timestamp, password, autocommit, wsrep_on) are refused, and so is a
-// value that would set a second variable (see checkMySQLParam).
+// parseMySQL parses a mysql:// (or mariadb://) URL into a go-sql-driver
+// configuration: the user information, host and database from the URL,
+// the parameters read by the driver as it reads its own, except that
+// socket=PATH is the address unix(PATH) and that '/' in them is escaped
+// (the driver would take it for the one before the database). The
+// driver unescapes some parameters (those it sends as SET, loc, tls, …),
+// not all.
 func parseMySQL(s string) (DSN, error) {
 	u, err := parseURL(s, MySQL)
 	if err != nil {
@@ -46,75 +45,166 @@ func parseMySQL(s string) (DSN, error) {
 	if strings.ContainsRune(u.Host, ',') {
 		return DSN{}, fmt.Errorf("dsn: a mysql URL takes one host")
 	}
-	user := u.User.Username()
-	if strings.ContainsRune(user, ':') {
-		return DSN{}, fmt.Errorf("dsn: a mysql user name cannot hold ':'")
-	}
-	host, port := hostPort(u.Host)
-	if !validPort(port) {
+	if !validPort(u.Port()) {
 		return DSN{}, fmt.Errorf("dsn: invalid port in mysql URL")
 	}
+	host, port := u.Hostname(), u.Port()
 	if host == "" {
-		host = mysqlHost
+		host = "127.0.0.1" // go-sql-driver's default
 	}
-	network, addr := "tcp", joinHost(host, port, mysqlPort)
-
+	if port == "" {
+		port = "3306"
+	}
+	network, addr := "tcp", net.JoinHostPort(host, port)
 	var params []string
-	parseTime, timeout := false, false
 	for pair := range strings.SplitSeq(u.RawQuery, "&") {
-		if pair == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(pair, "=")
-		key, err := url.QueryUnescape(k)
-		if err != nil {
-			return DSN{}, fmt.Errorf("dsn: malformed parameter name in mysql URL")
-		}
-		switch key {
-		case "socket":
+		if k, v, _ := strings.Cut(pair, "="); k == "socket" {
 			sock, err := url.QueryUnescape(v)
 			if err != nil || sock == "" {
 				return DSN{}, fmt.Errorf("dsn: malformed socket parameter in mysql URL")
 			}
 			network, addr = "unix", sock
 			continue
-		case "parseTime":
-			parseTime = true
-		case "timeout":
-			timeout = true
-		}
-		if err := checkMySQLParam(key, v); err != nil {
-			return DSN{}, err
 		}
 		params = append(params, strings.ReplaceAll(pair, "/", "%2F"))
 	}
-	if !parseTime {
-		params = append(params, "parseTime=true")
+	cfg, err := driverConfig("/?" + strings.Join(params, "&"))
+	if err != nil {
+		return DSN{}, err
 	}
-	if !timeout { // the driver's default waits on a host that does not answer as long as the OS does
-		params = append(params, "timeout="+mysqlConnectTimeout)
+	cfg.User = u.User.Username()
+	cfg.Passwd, _ = u.User.Password()
+	cfg.Net, cfg.Addr = network, addr
+	cfg.DBName = strings.TrimPrefix(u.Path, "/")
+	d, err := formatMySQL(cfg)
+	if err != nil {
+		return DSN{}, err
 	}
-
-	var b strings.Builder
-	if u.User != nil {
-		b.WriteString(user)
-		if pw, ok := u.User.Password(); ok {
-			b.WriteString(":" + pw)
-		}
-		b.WriteString("@")
-	}
-	db := strings.TrimPrefix(u.Path, "/")
-	fmt.Fprintf(&b, "%s(%s)/%s?%s", network, addr, url.PathEscape(db), strings.Join(params, "&"))
-
-	d := DSN{
-		Dialect:    MySQL,
-		DriverName: mysql.DriverName,
-		DriverDSN:  b.String(),
-		Host:       addr,
-		User:       user,
-		Database:   db,
-		redacted:   redactURL(s),
-	}
+	d.redacted = redactURL(s)
 	d.urlSecrets(s, u)
 	return d, nil
+}
+
+// parseDriverDSN parses a go-sql-driver DSN,
+// [user[:password]@][net[(addr)]]/dbname[?params], with the driver's
+// parser. Redacted is s as written, with the password (between the first
+// ':' and the last '@' before the last '/', as the driver reads it)
+// replaced.
+func parseDriverDSN(s string) (DSN, error) {
+	cfg, err := driverConfig(s)
+	if err != nil {
+		return DSN{}, err
+	}
+	d, err := formatMySQL(cfg)
+	if err != nil {
+		return DSN{}, err
+	}
+	d.redacted = s
+	slash := strings.LastIndexByte(s, '/')
+	if at := strings.LastIndexByte(s[:slash], '@'); at >= 0 {
+		if colon := strings.IndexByte(s[:at], ':'); colon >= 0 && colon+1 < at {
+			if s[colon+1:at] != cfg.Passwd {
+				return DSN{}, fmt.Errorf("dsn: cannot tell which part of this mysql DSN is the password")
+			}
+			d.addSecret(cfg.Passwd, cfg.Passwd)
+			d.redacted = s[:colon+1] + redactedMark + s[at:]
+		}
+	}
+	return d, nil
+}
+
+// driverConfig parses the go-sql-driver DSN s with mysqlDefaults put
+// before its own parameters (so that its own win).
+func driverConfig(s string) (*gomysql.Config, error) {
+	slash := strings.LastIndexByte(s, '/')
+	if slash < 0 {
+		return nil, fmt.Errorf("dsn: a go-sql-driver DSN needs a '/' before the database name")
+	}
+	base, query, _ := strings.Cut(s[slash:], "?")
+	for pair := range strings.SplitSeq(query, "&") {
+		if k, _, ok := strings.Cut(pair, "="); ok && k == "strict" { // the driver panics on it
+			return nil, fmt.Errorf("dsn: the mysql parameter strict was removed from go-sql-driver")
+		}
+	}
+	cfg, err := gomysql.ParseDSN(s[:slash] + base + "?" + mysqlDefaults + "&" + query)
+	if err != nil {
+		return nil, driverError(err)
+	}
+	return cfg, nil
+}
+
+// formatMySQL checks cfg's session variables and writes it as a
+// go-sql-driver DSN, which must read back as cfg: a user name with a ':'
+// or a password without a user name would not.
+func formatMySQL(cfg *gomysql.Config) (DSN, error) {
+	for _, k := range slices.Sorted(maps.Keys(cfg.Params)) {
+		if err := checkMySQLParam(k, cfg.Params[k]); err != nil {
+			return DSN{}, err
+		}
+	}
+	s := cfg.FormatDSN()
+	back, err := gomysql.ParseDSN(s)
+	switch {
+	case strings.ContainsRune(cfg.User, ':'):
+		return DSN{}, fmt.Errorf("dsn: a mysql user name cannot hold ':'")
+	case cfg.User == "" && cfg.Passwd != "":
+		return DSN{}, fmt.Errorf("dsn: a mysql password needs a user name")
+	case err != nil || back.User != cfg.User || back.Passwd != cfg.Passwd || back.Net != cfg.Net ||
+		back.Addr != cfg.Addr || back.DBName != cfg.DBName || !maps.Equal(back.Params, cfg.Params):
+		return DSN{}, fmt.Errorf("dsn: go-sql-driver cannot read this mysql DSN back as written (a '/' in a parameter?)")
+	}
+	return DSN{
+		Dialect:    MySQL,
+		DriverName: mysql.DriverName,
+		DriverDSN:  s,
+		Host:       back.Addr,
+		User:       cfg.User,
+		Database:   cfg.DBName,
+	}, nil
+}
+
+// driverReasons are the reasons go-sql-driver's parser gives, found in
+// its message (which may quote a value), and what Parse says instead.
+var driverReasons = [][2]string{
+	{"unsafe collations", "interpolateParams with an unsafe collation"},
+	{"invalid bool value", "a boolean parameter that is not true, false, 1 or 0"},
+	{"unknown time zone", "an unknown time zone in loc"},
+	{"time: ", "an invalid duration"},
+	{"unknown config name", "an unknown tls config name (register it with mysql.RegisterTLSConfig first)"},
+	{"server pub key", "an unknown serverPubKey name"},
+	{"default addr for network", "a network without an address"},
+	{"invalid dbname", "malformed percent-encoding in the database name"},
+	{"strconv", "an invalid number"},
+	{"escape", "malformed percent-encoding in a parameter"},
+}
+
+// driverError turns an error of go-sql-driver's parser into one that
+// quotes nothing of the input.
+func driverError(err error) error {
+	for _, r := range driverReasons {
+		if strings.Contains(err.Error(), r[0]) {
+			return fmt.Errorf("dsn: go-sql-driver refuses this mysql DSN: %s", r[1])
+		}
+	}
+	return fmt.Errorf("dsn: go-sql-driver refuses this mysql DSN")
+}
+
+// urlSecrets records the password of u, and the values of its secret
+// parameters, in every form Scrub should catch: as written in s (the
+// raw user information is what url.Parse splits at the last '@' of the
+// authority) and decoded.
+func (d *DSN) urlSecrets(s string, u *url.URL) {
+	if pw, ok := u.User.Password(); ok && pw != "" {
+		d.addSecret(rawPassword(s), pw)
+	}
+	for pair := range strings.SplitSeq(u.RawQuery, "&") {
+		k, v, _ := strings.Cut(pair, "=")
+		if key, err := url.QueryUnescape(k); err == nil && secretParam(key) && v != "" {
+			dec, err := url.QueryUnescape(v)
+			if err != nil {
+				dec = v
+			}
+			d.addSecret(v, dec)
+		}
+	}
 }

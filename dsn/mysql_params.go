@@ -6,19 +6,6 @@ import (
 	"strings"
 )
 
-// driverParams are the parameters go-sql-driver/mysql (v1.10) reads
-// itself; every other parameter it sends to the server, on each new
-// connection, as SET name = value, the value unquoted as written.
-var driverParams = map[string]bool{
-	"allowAllFiles": true, "allowCleartextPasswords": true, "allowFallbackToPlaintext": true,
-	"allowNativePasswords": true, "allowOldPasswords": true, "checkConnLiveness": true,
-	"clientFoundRows": true, "charset": true, "collation": true, "columnsWithAlias": true,
-	"compress": true, "interpolateParams": true, "loc": true, "multiStatements": true,
-	"parseTime": true, "timeTruncate": true, "readTimeout": true, "rejectReadOnly": true,
-	"serverPubKey": true, "strict": true, "timeout": true, "tls": true, "writeTimeout": true,
-	"maxAllowedPacket": true, "connectionAttributes": true,
-}
-
 // refusedVars are session variables that a DSN must not set, because
 // the locks would no longer work (the reason completes the error).
 var refusedVars = map[string]string{
@@ -27,7 +14,7 @@ var refusedVars = map[string]string{
 	// is allowed: distlock reads UTC_TIMESTAMP, which it does not move.)
 	"timestamp": "would fix the session's clock, and distlock decides expiry by the server's clock",
 	// SET password = … changes the account's password.
-	"password": "would run SET password = …, changing the account's password: put the password in the URL, mysql://user:password@host/db",
+	"password": "would run SET password = …, changing the account's password: put the password in the user information, user:password@…",
 	// Each lock statement must commit by itself.
 	"autocommit": "would leave distlock's statements uncommitted in the session's transaction",
 	// A Galera session with wsrep_on off replicates nothing: its locks
@@ -43,31 +30,29 @@ const (
 
 func refusedMessage(name, why string) string { return "the mysql parameter " + name + " " + why }
 
-// checkMySQLParam refuses a parameter (key as written, value as written)
-// that go-sql-driver would send as a SET that breaks the locks, or whose
-// value would set more than one variable (the driver does not quote it:
-// sql_mode=x,timestamp=1 would run SET sql_mode = x, timestamp = 1).
-// Its errors name the variable as the list above spells it, and quote
-// nothing else of the input.
+// checkMySQLParam refuses a parameter that go-sql-driver would send as
+// SET key = value (key as written, value as the driver unescaped it)
+// that breaks the locks, or whose value would set more than one variable
+// (the driver does not quote it: sql_mode=x,timestamp=1 would run SET
+// sql_mode = x, timestamp = 1). Its errors name the variable as the list
+// above spells it, and quote nothing else of the input.
 func checkMySQLParam(key, value string) error {
-	if driverParams[key] || key == "socket" {
-		return nil
+	name := key
+	if dec, err := url.QueryUnescape(key); err == nil {
+		name = dec
+	}
+	name = strings.TrimPrefix(strings.ToLower(name), "@@")
+	for _, scope := range []string{"session.", "local."} {
+		name = strings.TrimPrefix(name, scope)
+	}
+	if why, ok := refusedVars[name]; ok {
+		return fmt.Errorf("dsn: %s", refusedMessage(name, why))
 	}
 	if strings.Trim(key, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.@") != "" {
 		// SET takes it as written: "a=1,timestamp" would set two.
 		return fmt.Errorf("dsn: %s", msgPlainName)
 	}
-	name := strings.ToLower(key)
-	name = strings.TrimPrefix(name, "@@")
-	for _, scope := range []string{"session.", "local."} {
-		name = strings.TrimPrefix(name, scope)
-	}
-	for v, why := range refusedVars {
-		if name == v {
-			return fmt.Errorf("dsn: %s", refusedMessage(v, why))
-		}
-	}
-	if dec, err := url.QueryUnescape(value); err != nil || !oneValue(dec) {
+	if !oneValue(value) {
 		return fmt.Errorf("dsn: %s", msgOneValue)
 	}
 	return nil

@@ -7,13 +7,6 @@ import (
 	"strings"
 )
 
-// Default ports of the servers, for URLs without one.
-const (
-	postgresPort = "5432"
-	mysqlPort    = "3306"
-	mysqlHost    = "127.0.0.1" // go-sql-driver/mysql's default
-)
-
 // secretParam reports whether a URL parameter holds a secret that Redacted
 // hides and Scrub removes.
 func secretParam(key string) bool {
@@ -35,26 +28,6 @@ func parseURL(s, dialectName string) (*url.URL, error) {
 		return nil, fmt.Errorf("dsn: malformed %s URL (percent-encode '@', ':', '/', '?' and '#' in the user name and password)", dialectName)
 	}
 	return u, nil
-}
-
-// urlSecrets records the password of u, and the values of its secret
-// parameters, in every form Scrub should catch: as written in s (the
-// raw user information is what url.Parse splits at the last '@' of the
-// authority) and decoded.
-func (d *DSN) urlSecrets(s string, u *url.URL) {
-	if pw, ok := u.User.Password(); ok && pw != "" {
-		d.addSecret(rawPassword(s), pw)
-	}
-	for pair := range strings.SplitSeq(u.RawQuery, "&") {
-		k, v, _ := strings.Cut(pair, "=")
-		if key, err := url.QueryUnescape(k); err == nil && secretParam(key) && v != "" {
-			dec, err := url.QueryUnescape(v)
-			if err != nil {
-				dec = v
-			}
-			d.addSecret(v, dec)
-		}
-	}
 }
 
 // checkNoAt rejects a '@' in the host part or the path of a URL: it means
@@ -111,8 +84,8 @@ func redactURL(s string) string {
 	if hasQuery {
 		pairs := strings.Split(query, "&")
 		for i, pair := range pairs {
-			k, _, _ := strings.Cut(pair, "=")
-			if key, err := url.QueryUnescape(k); err == nil && secretParam(key) {
+			k, _, hasValue := strings.Cut(pair, "=")
+			if key, err := url.QueryUnescape(k); err == nil && secretParam(key) && hasValue {
 				pairs[i] = k + "=" + redactedMark
 			}
 		}
@@ -121,29 +94,11 @@ func redactURL(s string) string {
 	return b.String()
 }
 
-// hostPort splits one host of a URL ("h", "h:1", "[::1]:1", "[::1]",
-// "::1") into a host without brackets and a port, "" if absent.
-func hostPort(h string) (host, port string) {
-	switch {
-	case strings.HasPrefix(h, "[") && strings.HasSuffix(h, "]"):
-		return h[1 : len(h)-1], "" // "[::1]"
-	case strings.Count(h, ":") > 1 && !strings.HasPrefix(h, "["):
-		return h, "" // "::1"
-	}
-	if host, port, err := net.SplitHostPort(h); err == nil {
-		return host, port
-	}
-	return h, ""
-}
-
-// joinHost joins a host and a port for messages and addresses; a Unix
-// socket path stays as it is.
-func joinHost(host, port, defaultPort string) string {
+// joinHost joins a host and a port for messages; a Unix socket path
+// stays as it is.
+func joinHost(host, port string) string {
 	if strings.HasPrefix(host, "/") {
 		return host
-	}
-	if port == "" {
-		port = defaultPort
 	}
 	return net.JoinHostPort(host, port)
 }

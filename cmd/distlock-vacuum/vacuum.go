@@ -70,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	var o options
 	fs := flag.NewFlagSet("distlock-vacuum", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&o.dsn, "dsn", "", "database `DSN`: sqlite:PATH, postgres://… or mysql://… (default $DISTLOCK_DSN, else $DATABASE_URL)")
+	fs.StringVar(&o.dsn, "dsn", "", "database `DSN`: sqlite:PATH, postgres://…, mysql://…, libpq 'host=… dbname=…'\nor go-sql-driver user:password@tcp(host:port)/db (default $DISTLOCK_DSN, else $DATABASE_URL)")
 	fs.StringVar(&o.table, "table", "", "lock `TABLE` (default distlock)")
 	fs.IntVar(&o.batch, "batch", 0, "delete at most `N` rows per statement (default 1000)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print nothing on success")

@@ -72,6 +72,36 @@ func TestVacuumEnvironment(t *testing.T) {
 	}
 }
 
+// TestVacuumDriverForms vacuums PostgreSQL through a libpq keyword/value
+// string and MySQL/MariaDB through a go-sql-driver DSN, from --dsn and
+// from $DATABASE_URL, and never prints the password.
+func TestVacuumDriverForms(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"postgres", "mysql"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db := newDatabase(t, name)
+			form, pw := clitest.DriverForm(t, db.dsn)
+			for _, tc := range []struct {
+				env  []string
+				args []string
+			}{
+				{nil, []string{"--dsn", form, "--table", db.table, "-v"}},
+				{[]string{"DATABASE_URL=" + form}, []string{"--table", db.table, "--json"}},
+			} {
+				db.expired(t, 2)
+				r := vacuumBin(t, tc.env, tc.args...)
+				if r.code != 0 || !strings.HasPrefix(r.stdout, "removed 2 ") && !strings.HasPrefix(r.stdout, `{"removed":2,`) {
+					t.Errorf("%q %q: %v; want 2 removed", tc.env, tc.args, r)
+				}
+				if pw != "" && strings.Contains(r.stdout+r.stderr, strings.Fields(pw)[0]) {
+					t.Errorf("%q %q: the password shows: %v", tc.env, tc.args, r)
+				}
+			}
+		})
+	}
+}
+
 func TestVacuumErrors(t *testing.T) {
 	t.Parallel()
 	sqlite := "sqlite:" + filepath.Join(t.TempDir(), "l.db")

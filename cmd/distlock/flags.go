@@ -39,7 +39,7 @@ const (
 // defaults; of --maxtime and --owner only those in lease (a command that
 // ignores them does not take them, and its help does not list them).
 func (g *globals) register(fs *flag.FlagSet, lease leaseFlags) {
-	fs.Var(&g.dsn, "dsn", "database `DSN`: sqlite:PATH, postgres://… or mysql://…\nwhen not given: $DISTLOCK_DSN, else $DATABASE_URL, else an SQLite file in ~/.local/state/distlock")
+	fs.Var(&g.dsn, "dsn", "database `DSN`: sqlite:PATH, postgres://…, mysql://…, libpq 'host=… dbname=…'\nor go-sql-driver user:password@tcp(host:port)/db\nwhen not given: $DISTLOCK_DSN, else $DATABASE_URL, else an SQLite file in ~/.local/state/distlock")
 	fs.StringVar(&g.table, "table", g.table, "lock `TABLE` (default distlock)")
 	if lease&withMaxTime != 0 {
 		fs.Var(&g.maxTime, "maxtime", "lifetime of an acquisition without extend: `DURATION` such as 90s, \"30 seconds\", 2h, 1d (default 1m)")

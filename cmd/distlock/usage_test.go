@@ -81,9 +81,9 @@ func TestDSNErrorNamesItsSource(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"HOME=" + t.TempDir(), "DATABASE_URL=redis://u:secret@h"}, []string{"ls"}, `unknown scheme "redis": want sqlite:PATH, postgres://… or mysql://… (from $DATABASE_URL)`},
+		{[]string{"HOME=" + t.TempDir(), "DATABASE_URL=redis://u:secret@h"}, []string{"ls"}, `unknown scheme "redis": want sqlite:PATH, postgres://…, mysql://…, host=… dbname=… (libpq) or user:password@tcp(host:port)/db (go-sql-driver) (from $DATABASE_URL)`},
 		{[]string{"HOME=" + t.TempDir(), "DISTLOCK_DSN=redis://h", "DATABASE_URL=redis://u:secret@h"}, []string{"ls"}, "(from $DISTLOCK_DSN)"},
-		{[]string{"HOME=" + t.TempDir(), "DATABASE_URL=redis://u:secret@h"}, []string{"--dsn", "redis://h", "ls"}, `unknown scheme "redis": want sqlite:PATH, postgres://… or mysql://… (see`},
+		{[]string{"HOME=" + t.TempDir(), "DATABASE_URL=redis://u:secret@h"}, []string{"--dsn", "redis://h", "ls"}, `unknown scheme "redis": want sqlite:PATH, postgres://…, mysql://…, host=… dbname=… (libpq) or user:password@tcp(host:port)/db (go-sql-driver) (see`},
 	} {
 		r := runInProcess(t, tc.env, "", tc.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) || strings.Contains(r.stderr, "secret") {
@@ -228,7 +228,10 @@ func TestDefaultDatabase(t *testing.T) {
 func TestServerErrorNamesHostNotPassword(t *testing.T) {
 	t.Parallel()
 	b := &backend{name: "postgres", table: "distlock", home: t.TempDir()}
-	for _, d := range []string{"postgres://u:s3cretpw@127.0.0.1:1/db?connect_timeout=5", "mysql://u:s3cretpw@127.0.0.1:1/db?timeout=5s"} {
+	for _, d := range []string{
+		"postgres://u:s3cretpw@127.0.0.1:1/db?connect_timeout=5", "mysql://u:s3cretpw@127.0.0.1:1/db?timeout=5s",
+		"host=127.0.0.1 port=1 user=u password = 's3cretpw' dbname=db connect_timeout=5", "u:s3cretpw@tcp(127.0.0.1:1)/db?timeout=5s",
+	} {
 		b.dsn = d
 		r := b.run(t, "", nil, "ls")
 		r.expect(t, exitError)
@@ -266,6 +269,13 @@ func TestHelpHidesPassword(t *testing.T) {
 		{nil, []string{"--dsn", valid, "ls", "-h"}, "postgres://u:xxxxx@db.example:5432/app?password=xxxxx"},
 		{nil, []string{"--dsn", invalid, "release", "--help"}, ""},
 		{nil, []string{"--dsn", "mysql://root:" + pw + "@h:3306/db", "vacuum", "--help"}, "mysql://root:xxxxx@h:3306/db"},
+		{nil, []string{"--dsn", "host=db.example user=u password=" + pw + " dbname=app", "ls", "--help"}, "host=db.example user=u password=xxxxx dbname=app"},
+		{nil, []string{"--dsn", "host=db.example password = '" + pw + " x' sslpassword=" + pw, "run", "--help"}, "host=db.example password = 'xxxxx' sslpassword=xxxxx"},
+		{nil, []string{"--dsn", "host=db.example password='" + pw, "acquire", "--help"}, ""}, // unterminated: shown not at all
+		{nil, []string{"--dsn", "root:" + pw + "@tcp(h:3306)/db?tls=true", "release", "--help"}, "root:xxxxx@tcp(h:3306)/db?tls=true"},
+		{nil, []string{"--dsn", "root:" + pw + "@tcp(h:3306)/db?tls=" + pw, "extend", "--help"}, ""}, // unknown tls config
+		{[]string{"DISTLOCK_DSN=host=db.example password=" + pw}, []string{"ls", "--help"}, ""},
+		{[]string{"DATABASE_URL=root:" + pw + "@tcp(h)/db"}, []string{"run", "--help"}, ""},
 		{[]string{"DISTLOCK_DSN=" + valid}, []string{"run", "--help"}, ""},
 		{[]string{"DATABASE_URL=" + valid}, []string{"--help"}, ""},
 	} {
