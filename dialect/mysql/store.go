@@ -23,7 +23,8 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	keep := req.KeepLease
 	line := []any{req.Name, req.Ticket, req.Ticket} // {AHEAD}'s parameters
 	var id int64
-	var spent bool                                             // the UPDATE form spends the place it takes the lock from
+	// The UPDATE form spends the place it takes the lock from.
+	var spent bool
 	if s.known.has(req.Name) && !s.probe.simultaneous.Load() { // its row, as an UPDATE (see knownRows)
 		res, err := s.exec(ctx, q.acquireRow, append(line, held, ttl, held, keep, ttl, ttl, held, req.Owner, req.NewHash, held, req.Ticket, req.Name)...)
 		if err != nil {
