@@ -35,6 +35,12 @@ const (
 	// Galera (MariaDB Galera Cluster, Percona XtraDB Cluster).
 	erUnknownCom     = 1047 // "WSREP has not yet prepared node for application use"
 	erErrorDuringCom = 1180 // "… (provider status: Not connected to Primary Component)"
+	// TiDB: the statement (an autocommit transaction) was rolled back,
+	// and running it again is how TiDB means it to be handled.
+	erTiDBWriteConflict   = 9007 // optimistic commit lost to a concurrent write ("try again later")
+	erTiDBCantRetry       = 8002 // "can not retry select for update statement"
+	erTiDBRetryable       = 8022 // "KV error safe to retry"
+	erTiDBSchemaChanged   = 8028 // "Information schema is changed during the execution of the statement"
 )
 
 // unavailable reports whether a MySQL error says that a Galera node
@@ -68,7 +74,8 @@ func kindOf(err error) dialect.Kind {
 	var myErr *mysql.MySQLError
 	if errors.As(err, &myErr) {
 		switch myErr.Number {
-		case erLockWaitTimeout, erLockDeadlock:
+		case erLockWaitTimeout, erLockDeadlock,
+			erTiDBWriteConflict, erTiDBCantRetry, erTiDBRetryable, erTiDBSchemaChanged:
 			return dialect.KindRetry
 		case erQueryTimeout, erStatementTimeout:
 			return dialect.KindTimeout

@@ -35,6 +35,11 @@ func TestClassify(t *testing.T) {
 		{&mysql.MySQLError{Number: 1180, Message: "Got error 90 \"Message too long\" during COMMIT"}, dialect.KindOther},
 		{&mysql.MySQLError{Number: 1180, Message: "Error while appending streaming replication fragment(provider status: Transaction size exceeded)"}, dialect.KindOther},
 		{&mysql.MySQLError{Number: 1047, Message: "Unknown command"}, dialect.KindOther},
+		// TiDB: rolled back, to be run again.
+		{&mysql.MySQLError{Number: 9007, Message: "Write conflict, txnStartTS=1, conflictStartTS=2, conflictCommitTS=3, key={tableID=90, handle=1} primary={tableID=90, handle=1} [try again later]"}, dialect.KindRetry},
+		{&mysql.MySQLError{Number: 8002, Message: "[tikv] can not retry select for update statement"}, dialect.KindRetry},
+		{&mysql.MySQLError{Number: 8022, Message: "Error: KV error safe to retry"}, dialect.KindRetry},
+		{&mysql.MySQLError{Number: 8028, Message: "Information schema is changed during the execution of the statement"}, dialect.KindRetry},
 		{mysql.ErrInvalidConn, dialect.KindConn},
 		{driver.ErrBadConn, dialect.KindConn},
 		{io.EOF, dialect.KindConn},

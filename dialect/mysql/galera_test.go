@@ -12,6 +12,7 @@ func TestServerKind(t *testing.T) {
 		vars map[string]string
 		want int32
 	}{
+		{"TiDB", map[string]string{"version": "8.0.11-TiDB-v8.5.6", "sql_mode": "ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,ERROR_FOR_DIVISION_BY_ZERO,NO_AUTO_CREATE_USER,NO_ENGINE_SUBSTITUTION"}, serverTiDB},
 		{"MariaDB Galera node", map[string]string{"version": "10.11.19-MariaDB-0+deb12u1", "wsrep_on": "ON", "wsrep_provider": "/usr/lib/galera/libgalera_smm.so"}, serverGalera},
 		{"MariaDB, wsrep off", map[string]string{"version": "10.11.19-MariaDB", "wsrep_on": "OFF", "wsrep_provider": "none"}, serverPlain},
 		{"MariaDB, wsrep on without a provider", map[string]string{"version": "10.11.19-MariaDB", "wsrep_on": "ON", "wsrep_provider": "none"}, serverPlain},
@@ -31,7 +32,7 @@ func TestServerKind(t *testing.T) {
 // them one statement; the plain statements are left as they are.
 func TestGaleraStatements(t *testing.T) {
 	t.Parallel()
-	plain := newStatements("locks")
+	plain := newStatements("locks", false)
 	g := galeraStatements(plain)
 	for name, q := range map[string][2]string{
 		"acquire": {plain.acquire, g.acquire}, "extend": {plain.extend, g.extend},

@@ -49,20 +49,22 @@ import (
 // DriverName is the database/sql driver name registered by go-sql-driver.
 const DriverName = "mysql"
 
-type mysqlDialect struct{}
+type mysqlDialect struct {
+	forceKind int32 // see store.forceKind
+}
 
 // Dialect returns the MySQL/MariaDB dialect.
 func Dialect() dialect.Dialect { return mysqlDialect{} }
 
 func (mysqlDialect) Name() string { return "mysql" }
 
-func (mysqlDialect) Bind(db *sql.DB, table string) (dialect.Store, error) {
+func (d mysqlDialect) Bind(db *sql.DB, table string) (dialect.Store, error) {
 	if err := dialect.ValidTable(table); err != nil {
 		return nil, err
 	}
-	plain := newStatements(table)
-	return &store{db: db, table: table, sql: plain, galera: galeraStatements(plain), stmts: dialect.NewStmts(db),
-		guardSQL: newGuardStatements(table)}, nil
+	plain := newStatements(table, false)
+	return &store{db: db, table: table, sql: plain, galera: galeraStatements(plain), tidb: newStatements(table, true),
+		stmts: dialect.NewStmts(db), guardSQL: newGuardStatements(table), forceKind: d.forceKind}, nil
 }
 
 type store struct {
@@ -70,6 +72,10 @@ type store struct {
 	table  string
 	sql    statements
 	galera statements     // sql with causal reads, for Galera (see galera.go)
+	tidb   statements     // sql for TiDB (see tidb.go)
+	// forceKind, when set, replaces what the probe found (tests run
+	// TiDB's statements on MariaDB).
+	forceKind int32
 	probe  prober         // which of the two this server needs
 	stmts  *dialect.Stmts // see dialect.Stmts: one round trip per statement
 

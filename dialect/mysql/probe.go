@@ -28,6 +28,7 @@ const (
 	serverUnknown int32 = iota // not probed yet, or the probe failed
 	serverPlain                // MySQL or MariaDB, no Galera
 	serverGalera               // a MariaDB Galera Cluster node
+	serverTiDB                 // TiDB (see tidb.go)
 )
 
 // probeQueries run once per Store, on its first statement.
@@ -59,16 +60,18 @@ func (s *store) statements(ctx context.Context) (*statements, error) {
 		return &s.sql, nil
 	case serverGalera:
 		return &s.galera, nil
+	case serverTiDB:
+		return &s.tidb, nil
 	}
 	kind, err := s.probeServer(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s.probe.kind.Store(kind)
-	if kind == serverGalera {
-		return &s.galera, nil
+	if s.forceKind != serverUnknown { // tests: another server's statements here
+		kind = s.forceKind
 	}
-	return &s.sql, nil
+	s.probe.kind.Store(kind)
+	return s.statements(ctx)
 }
 
 // probeServer checks the session's clock and looks for Galera.
@@ -119,12 +122,16 @@ func assignsSimultaneously(vars map[string]string) bool {
 	return false
 }
 
-// serverKind tells a MariaDB Galera node (replicating: wsrep_on with a
-// provider loaded) from any other server. Percona XtraDB Cluster and
+// serverKind tells TiDB (its version says so, e.g.
+// 8.0.11-TiDB-v8.5.6) and a MariaDB Galera node (replicating: wsrep_on
+// with a provider loaded) from any other server. Percona XtraDB Cluster and
 // MySQL-wsrep have no SET STATEMENT: they count as plain servers, and
 // need wsrep_sync_wait set on the server or in the DSN (see the package
 // documentation).
 func serverKind(vars map[string]string) int32 {
+	if strings.Contains(vars["version"], "TiDB") {
+		return serverTiDB
+	}
 	on := strings.EqualFold(vars["wsrep_on"], "ON") || vars["wsrep_on"] == "1"
 	provider := vars["wsrep_provider"]
 	if on && provider != "" && !strings.EqualFold(provider, "none") &&

@@ -42,11 +42,19 @@ type statements struct {
 	queue                                               queueStatements
 }
 
-func newStatements(table string) statements {
+// newStatements returns the SQL of table for MySQL and MariaDB, or for
+// TiDB, which reads the fence floor otherwise (see tidb.go).
+func newStatements(table string, tidb bool) statements {
 	row := strings.ReplaceAll(rowColumns, "{NOW}", now)
 	names := []string{"{TABLE_meta}", "`" + table + "_meta`", "{TABLE_queue}", "`" + table + "_queue`",
 		"{TABLE}", "`" + table + "`", "{NOW}", now, "{ROW}", row}
 	inner := strings.NewReplacer(names...)
+	// How the acquire's INSERT reads the fence floor, and where its row
+	// comes from.
+	floor := [3]string{inner.Replace("(SELECT fence_floor FROM {TABLE_meta} WHERE id = 1 LOCK IN SHARE MODE)"), "VALUES (", ")"}
+	if tidb {
+		floor = [3]string{"m.fence_floor", "SELECT ", inner.Replace("\nFROM {TABLE_meta} AS m WHERE m.id = 1 FOR UPDATE")}
+	}
 	r := strings.NewReplacer(append(names, "{AHEAD}", inner.Replace(ahead), "{WAITERS}", inner.Replace(waiters),
 		"{AHEAD_OF_ROW}", inner.Replace(aheadOfRow),
 		"{LEASE_CODE}", leaseCode,
@@ -54,7 +62,7 @@ func newStatements(table string) statements {
 		// caller keeps it and the row has one, else the caller's TTL.
 		// Parameters: keep, ttl µs, ttl µs.
 		"{RENEWED}", "IF(?, IFNULL(lease_us, ?), ?)",
-		"{FLOOR}", inner.Replace("(SELECT fence_floor FROM {TABLE_meta} WHERE id = 1 LOCK IN SHARE MODE)"))...)
+		"{FLOOR}", floor[0], "{ROW_FROM}", floor[1], "{ROW_FROM_END}", floor[2])...)
 	return statements{
 		// One statement. Parameters: name, new hash, owner, ttl µs for the
 		// insert; then held hash, held hash, owner, new hash, held hash,
@@ -86,11 +94,15 @@ func newStatements(table string) statements {
 		// Parameters: name, new hash, owner, the line's three times, ttl
 		// µs twice; then held hash; held hash, keep, ttl µs, ttl µs; held
 		// hash; owner; new hash; held hash, keep, ttl µs, ttl µs.
+		//
+		// The fence floor is read by a scalar subquery in VALUES, under a
+		// shared lock, so that acquisitions of different names do not wait
+		// for each other; see tidb.go for why TiDB reads it otherwise.
 		acquire: r.Replace("INSERT INTO {TABLE} (name, token_hash, owner, holds, fence, acquired_at, expires_at, lease_us)\n" +
-			"VALUES (?, ?, ?, 1 - {AHEAD},\n" +
+			"{ROW_FROM}?, ?, ?, 1 - {AHEAD},\n" +
 			"    IF({AHEAD}, LAST_INSERT_ID(2 + 0 * {FLOOR}) * 0 + {FLOOR},\n" +
 			"       LAST_INSERT_ID(4 * ({FLOOR} + 1)) DIV 4),\n" +
-			"    {NOW}, IF({AHEAD}, {NOW}, {NOW} + INTERVAL ? MICROSECOND), ?)\n" +
+			"    {NOW}, IF({AHEAD}, {NOW}, {NOW} + INTERVAL ? MICROSECOND), ?{ROW_FROM_END}\n" +
 			"ON DUPLICATE KEY UPDATE\n" +
 			"    holds = CASE WHEN expires_at <= {NOW} AND VALUES(holds) = 1 THEN 1\n" +
 			"        WHEN expires_at > {NOW} AND token_hash = ? THEN holds + 1 ELSE holds END,\n" +
