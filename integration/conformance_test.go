@@ -13,6 +13,15 @@ import (
 func TestConformancePostgres(t *testing.T) { runConformance(t, "postgres") }
 func TestConformanceMySQL(t *testing.T)    { runConformance(t, "mysql") }
 
+// The suite on TiDB, when $DISTLOCK_TEST_TIDB_URL names one (TiDB is not
+// packaged for this machine: without it the test skips, even with
+// DISTLOCK_REQUIRE_DB=1).
+func TestConformanceTiDB(t *testing.T) {
+	t.Parallel()
+	tg := tidbTarget(t)
+	dialecttest.Run(t, dialecttest.Harness{Dialect: tg.Dialect, DriverName: tg.DriverName, DSN: func(*testing.T) string { return tg.DSN }})
+}
+
 func runConformance(t *testing.T, name string) {
 	t.Parallel()
 	tg := serverTarget(t, name)

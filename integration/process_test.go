@@ -48,11 +48,14 @@ func setup(t *testing.T, tg target, cfg distlock.Config) (helper, *distlock.Modu
 
 func forEachTarget(t *testing.T, fn func(t *testing.T, tg target)) {
 	t.Parallel()
-	for _, name := range []string{"sqlite", "postgres", "mysql"} {
+	for _, name := range []string{"sqlite", "postgres", "mysql", "tidb"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			tg := sqliteTarget(t)
-			if name != "sqlite" {
+			switch name {
+			case "tidb":
+				tg = tidbTarget(t)
+			case "postgres", "mysql":
 				tg = serverTarget(t, name)
 			}
 			fn(t, tg)

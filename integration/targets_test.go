@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ func dialectByName(name string) dialect.Dialect {
 	switch name {
 	case "postgres":
 		return postgres.Dialect()
-	case "mysql", "galera":
+	case "mysql", "galera", "tidb":
 		return mysql.Dialect()
 	default:
 		return sqlite.Dialect()
@@ -73,6 +74,40 @@ func serverTarget(t *testing.T, name string) target {
 	}
 	tg := target{Name: name, Dialect: dialectByName(name), DriverName: d.DriverName, DSN: d.DriverDSN}
 	containers.ping(t, tg)
+	return tg
+}
+
+// tidbTarget returns the TiDB named by $DISTLOCK_TEST_TIDB_URL (a
+// mysql:// URL), on which the mysql dialect runs. TiDB is not packaged
+// for this machine and no container is started for it: without the
+// variable the test skips, whatever DISTLOCK_REQUIRE_DB says.
+func tidbTarget(t *testing.T) target {
+	t.Helper()
+	const env = "DISTLOCK_TEST_TIDB_URL"
+	url := os.Getenv(env)
+	if url == "" {
+		skips.Skip(t, "no TiDB to test against: $"+env+" is not set (a mysql:// URL of a tidb-server)")
+	}
+	d, err := dsn.Parse(url)
+	if err != nil {
+		t.Fatalf("%s: %v", env, err)
+	}
+	if d.Dialect != "mysql" {
+		t.Fatalf("%s names a %s database, want a mysql:// URL", env, d.Dialect)
+	}
+	tg := target{Name: "tidb", Dialect: dialectByName("mysql"), DriverName: d.DriverName, DSN: d.DriverDSN}
+	db, err := sql.Open(tg.DriverName, tg.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var version string
+	if err := db.QueryRowContext(t.Context(), "SELECT VERSION()").Scan(&version); err != nil {
+		t.Fatalf("%s is unreachable: %v", env, err)
+	}
+	if !strings.Contains(version, "TiDB") {
+		t.Fatalf("%s names a server whose version %q is not TiDB's", env, version)
+	}
 	return tg
 }
 

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"flag"
 	"os"
@@ -23,6 +24,7 @@ var (
 	tortureNames    = flag.Int("torture.names", 3, "lock names contended for")
 	tortureMaxTime  = flag.Duration("torture.maxtime", 1500*time.Millisecond, "MaxTime of the workers' locks")
 	tortureFaults   = flag.Int("torture.faults", 6, "faults injected per database")
+	tortureVacuum   = flag.Duration("torture.vacuum", 100*time.Millisecond, "pause between the Vacuums that run all along (0: none)")
 )
 
 // TestTorture makes worker processes fight over a few locks while the
@@ -37,7 +39,7 @@ var (
 //
 //	go test -run TestTorture -v -torture.duration=5m ./integration
 func TestTorture(t *testing.T) {
-	for _, name := range []string{"sqlite", "postgres", "mysql", "galera", "pgbouncer"} {
+	for _, name := range []string{"sqlite", "postgres", "mysql", "galera", "pgbouncer", "tidb"} {
 		t.Run(name, func(t *testing.T) {
 			tg := sqliteTarget(t)
 			switch name {
@@ -45,6 +47,8 @@ func TestTorture(t *testing.T) {
 				tg = galeraTarget(t)
 			case "pgbouncer":
 				tg = pgbouncerTarget(t)
+			case "tidb":
+				tg = tidbTarget(t)
 			case "postgres", "mysql":
 				tg = serverTarget(t, name)
 			}
@@ -84,6 +88,7 @@ func torture(t *testing.T, tg target, hooks tortureHooks) {
 	}
 
 	stopWatch := hooks.startWatch(t, mod, logPath)
+	vacuumed, stopVacuum := vacuumAlong(t, mod)
 	faults := hooks.editFaults(faultsFor(tg))
 	injected := map[string]int{}
 	// Faults fill the first 60% of the run, on a fixed schedule (a restart
@@ -113,6 +118,7 @@ func torture(t *testing.T, tg target, hooks tortureHooks) {
 	// down).
 	reports := w.wait(until.Add(3**tortureMaxTime + 6*time.Second))
 	stopWatch()
+	stopVacuum()
 
 	res, err := checkTorture(logPath)
 	if err != nil {
@@ -133,6 +139,8 @@ func torture(t *testing.T, tg target, hooks tortureHooks) {
 		tg.Name, res.Sections, res.Aborted, res.AfterFault)
 	t.Logf("torture %s: faults injected %v; client errors seen %v (%d Do calls reported ErrLost)",
 		tg.Name, injected, sum.Errors, sum.Lost)
+	t.Logf("torture %s: vacuum ran %d times beside, removing %d rows (%d failed: %v)",
+		tg.Name, vacuumed.runs, vacuumed.removed, vacuumed.failed, vacuumed.lastErr)
 	if n := len(res.Takeovers); n > 0 {
 		t.Logf("torture %s: takeover after SIGKILL of a holder: min %v, median %v, max %v (MaxTime %v, %d takeovers)",
 			tg.Name, res.Takeovers[0].Round(time.Millisecond), res.Takeovers[n/2].Round(time.Millisecond),
@@ -152,6 +160,47 @@ func torture(t *testing.T, tg target, hooks tortureHooks) {
 	if res.Sections == 0 || res.AfterFault == 0 {
 		t.Errorf("no critical section completed after the last fault: the clients did not recover")
 	}
+}
+
+// vacuumRuns counts what vacuumAlong did.
+type vacuumRuns struct {
+	runs, removed, failed int64
+	lastErr               error
+}
+
+// vacuumAlong runs Vacuum every -torture.vacuum until the returned stop
+// is called: rows of released locks are deleted while others take them
+// again, so that fences must stay above the floor of deleted ones (the
+// checker sees them rise). Vacuum failing while faults hit the database
+// is expected, and counted.
+func vacuumAlong(t *testing.T, mod *distlock.Module) (*vacuumRuns, func()) {
+	var v vacuumRuns
+	if *tortureVacuum <= 0 {
+		return &v, func() {}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(*tortureVacuum)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+			n, err := mod.Vacuum(ctx)
+			cancel()
+			v.runs++
+			v.removed += n
+			if err != nil {
+				v.failed++
+				v.lastErr = err
+			}
+		}
+	}()
+	return &v, func() { close(stop); <-done }
 }
 
 // workers keeps the torture's worker processes.
