@@ -37,10 +37,11 @@ const (
 	erErrorDuringCom = 1180 // "… (provider status: Not connected to Primary Component)"
 	// TiDB: the statement (an autocommit transaction) was rolled back,
 	// and running it again is how TiDB means it to be handled.
-	erTiDBWriteConflict   = 9007 // optimistic commit lost to a concurrent write ("try again later")
-	erTiDBCantRetry       = 8002 // "can not retry select for update statement"
-	erTiDBRetryable       = 8022 // "KV error safe to retry"
-	erTiDBSchemaChanged   = 8028 // "Information schema is changed during the execution of the statement"
+	erTiDBWriteConflict = 9007 // optimistic commit lost to a concurrent write ("try again later")
+	erTiDBCantRetry     = 8002 // "can not retry select for update statement"
+	erTiDBRetryable     = 8022 // "KV error safe to retry"
+	erTiDBSchemaChanged = 8028 // "Information schema is changed during the execution of the statement"
+	erLockNowait        = 3572 // a row locked, with NOWAIT (MySQL 8, TiDB; MariaDB says 1205)
 )
 
 // unavailable reports whether a MySQL error says that a Galera node
@@ -75,7 +76,7 @@ func kindOf(err error) dialect.Kind {
 	if errors.As(err, &myErr) {
 		switch myErr.Number {
 		case erLockWaitTimeout, erLockDeadlock,
-			erTiDBWriteConflict, erTiDBCantRetry, erTiDBRetryable, erTiDBSchemaChanged:
+			erTiDBWriteConflict, erTiDBCantRetry, erTiDBRetryable, erTiDBSchemaChanged, erLockNowait:
 			return dialect.KindRetry
 		case erQueryTimeout, erStatementTimeout:
 			return dialect.KindTimeout

@@ -40,6 +40,7 @@ func TestClassify(t *testing.T) {
 		{&mysql.MySQLError{Number: 8002, Message: "[tikv] can not retry select for update statement"}, dialect.KindRetry},
 		{&mysql.MySQLError{Number: 8022, Message: "Error: KV error safe to retry"}, dialect.KindRetry},
 		{&mysql.MySQLError{Number: 8028, Message: "Information schema is changed during the execution of the statement"}, dialect.KindRetry},
+		{&mysql.MySQLError{Number: 3572, Message: "Statement aborted because lock(s) could not be acquired immediately and NOWAIT is set."}, dialect.KindRetry},
 		{mysql.ErrInvalidConn, dialect.KindConn},
 		{driver.ErrBadConn, dialect.KindConn},
 		{io.EOF, dialect.KindConn},

@@ -31,8 +31,17 @@ package mysql
 //     known rows (statements.acquireRow), whose marker needs MySQL's
 //     left-to-right assignments; TiDB's order of assignments is not
 //     verified here.
-//   - Its retryable errors (9007 write conflict, 8002, 8022, 8028) are
-//     KindRetry: the statement was rolled back (see kindOf).
+//   - Vacuum locks the rows it is about to delete FOR UPDATE NOWAIT, not
+//     SKIP LOCKED: TiDB accepts SKIP LOCKED but does not lock the rows
+//     then (it is missing from its planner's lock types), and a row
+//     re-taken and released between Vacuum's read and its delete would
+//     go with a fence above the floor Vacuum raises. NOWAIT fails the
+//     batch at once when a guarded transaction holds one of its rows (so
+//     the others are not held locked meanwhile), and Vacuum retries it.
+//     (The delete re-checks the expiry on every server too.)
+//   - Its retryable errors (9007 write conflict, 8002, 8022, 8028, and
+//     3572 for NOWAIT) are KindRetry: the statement was rolled back (see
+//     kindOf).
 //
 // TiDB evaluates LAST_INSERT_ID(<constant>) when it plans a statement,
 // even in a CASE branch that is never taken; every LAST_INSERT_ID(…) of
