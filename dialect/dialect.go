@@ -121,10 +121,13 @@ type Listener interface {
 	// Listen blocks, calling released with the name and the ticket of
 	// the head of the line of each lock released by anyone while someone
 	// waits for it (see Store.Release), until ctx ends or the connection
-	// fails. It calls ready once it is listening, so that the caller can
-	// wake every waiter for a re-check after a reconnect (notifications
-	// sent meanwhile are lost).
-	Listen(ctx context.Context, ready func(), released func(name string, next int64)) error
+	// fails. vouched says that the notification carries proof that a
+	// release sent it (the waiter may then take the lock at once, without
+	// first reading that it is free); otherwise anyone may have sent it.
+	// It calls ready once it is listening, so that the caller can wake
+	// every waiter for a re-check after a reconnect (notifications sent
+	// meanwhile are lost).
+	Listen(ctx context.Context, ready func(), released func(name string, next int64, vouched bool)) error
 }
 
 // AcquireRequest is the input of Store.Acquire.

@@ -178,7 +178,7 @@ func (m *Module) relay(l dialect.Listener) {
 			m.cfg.Logger.DebugContext(m.ctx, "distlock: listening for releases")
 			m.push.Store(true)
 			m.waiters.wakeAll()
-		}, func(name string, next int64) { m.waiters.wake(place{name, next}, false) })
+		}, func(name string, next int64, vouched bool) { m.waiters.wake(place{name, next}, vouched) })
 		m.push.Store(false)
 		m.waiters.wakeAll() // waiters poll until it listens again
 		if m.ctx.Err() != nil {

@@ -3,12 +3,15 @@ package integration
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/distlock/distlock/distlock"
 )
@@ -175,9 +178,17 @@ func TestPostgresSpuriousNotifyCostsARead(t *testing.T) {
 		return xmin
 	}
 	before := version()
-	const forged = 20
-	for range forged {
-		if _, err := db.ExecContext(ctx, `SELECT pg_notify($1, 'busy')`, h.table+"_released"); err != nil {
+	var ticket int64
+	if err := db.QueryRowContext(ctx, `SELECT ticket FROM "`+h.table+`_queue" WHERE name = 'busy'`).Scan(&ticket); err != nil {
+		t.Fatal(err)
+	}
+	// Notifications naming the waiter's place, as a release's would, but
+	// without its Store's nonce (any user can send those), or with a
+	// wrong one.
+	payloads := []string{fmt.Sprintf("%d busy", ticket), fmt.Sprintf("%d:12345 busy", ticket), fmt.Sprintf("%d:0 busy", ticket)}
+	const forged = 21
+	for i := range forged {
+		if _, err := db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, h.table+"_released", payloads[i%len(payloads)]); err != nil {
 			t.Fatal(err)
 		}
 		select {
@@ -188,5 +199,80 @@ func TestPostgresSpuriousNotifyCostsARead(t *testing.T) {
 	}
 	if after := version(); after != before {
 		t.Fatalf("the holder's row was rewritten (xmin %s -> %s) by a waiter woken by forged notifications", before, after)
+	}
+}
+
+// readTracer counts the statements of a pgx pool that read a waiter's
+// state in its line (Store.Poll).
+type readTracer struct{ polls atomic.Int64 }
+
+func (r *readTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if strings.HasPrefix(strings.TrimSpace(d.SQL), "SELECT NOT EXISTS") {
+		r.polls.Add(1)
+	}
+	return ctx
+}
+func (r *readTracer) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// TestPostgresVouchedReleaseNeedsNoRead: a release's NOTIFY carries the
+// nonce of the Store whose place heads the line, so that Store's waiter
+// takes the lock at once, without first reading that it is free: one
+// round trip after the release, not two.
+func TestPostgresVouchedReleaseNeedsNoRead(t *testing.T) {
+	t.Parallel()
+	tg := serverTarget(t, "postgres")
+	cfg := distlock.Config{MaxTime: time.Minute}
+	h, mod := setup(t, tg, cfg)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+
+	pcfg, err := pgx.ParseConfig(tg.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracer := &readTracer{}
+	pcfg.Tracer = tracer
+	pcfg.RuntimeParams["application_name"] = "vouched"
+	db := stdlib.OpenDB(*pcfg)
+	defer db.Close()
+	cfg.Table = h.table
+	waiter, err := distlock.New(db, tg.Dialect, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiter.Close()
+
+	for round := range 3 {
+		tok, err := mod.Acquire(ctx, "handed")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan *distlock.Lock, 1)
+		go func() {
+			l := waiter.Get("handed")
+			if err := l.Acquire(ctx); err != nil {
+				t.Error(err)
+				close(got)
+				return
+			}
+			got <- l
+		}()
+		waitWatched(ctx, t, db, h.table, "handed")
+		waitListening(ctx, t, db, "vouched", h.table)
+		time.Sleep(300 * time.Millisecond) // past the waiter's first looks
+		before := tracer.polls.Load()
+		if err := mod.Release(ctx, "handed", tok); err != nil {
+			t.Fatal(err)
+		}
+		l, ok := <-got
+		if !ok {
+			t.FailNow()
+		}
+		if n := tracer.polls.Load() - before; n != 0 {
+			t.Fatalf("round %d: the woken waiter read its state %d times before taking the lock", round, n)
+		}
+		if err := l.Release(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

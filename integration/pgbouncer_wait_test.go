@@ -38,7 +38,7 @@ func listenOutcome(t *testing.T, tg target, db, notifyDB *sql.DB, table, name st
 	releasedCh := make(chan struct{}, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- l.Listen(ctx, func() { close(readyCh) }, func(n string, _ int64) {
+		done <- l.Listen(ctx, func() { close(readyCh) }, func(n string, _ int64, _ bool) {
 			mu.Lock()
 			got = append(got, n)
 			mu.Unlock()

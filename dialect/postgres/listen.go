@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -51,7 +52,7 @@ var errNotSession = errors.New("postgres: a NOTIFY did not reach the LISTEN conn
 // own, has arrived within probeTimeout. When either check fails, or once
 // the Store has met a pooler (see pooler.go), Listen returns an error
 // wrapping dialect.ErrListenUnsupported and the waiters poll.
-func (s *store) Listen(ctx context.Context, ready func(), released func(name string, next int64)) error {
+func (s *store) Listen(ctx context.Context, ready func(), released func(name string, next int64, vouched bool)) error {
 	if s.pooled.Load() {
 		return fmt.Errorf("%w: %w", dialect.ErrListenUnsupported, errPooled)
 	}
@@ -93,9 +94,8 @@ func (s *store) Listen(ctx context.Context, ready func(), released func(name str
 		if n == nil { // after other asynchronous messages (notices)
 			continue
 		}
-		ticket, name, ok := strings.Cut(n.Payload, " ")
-		if next, err := strconv.ParseInt(ticket, 10, 64); ok && err == nil && next > 0 {
-			released(name, next)
+		if name, next, vouched, ok := s.parseReleased(n.Payload); ok {
+			released(name, next, vouched)
 		}
 	}
 }
@@ -165,6 +165,34 @@ func (s *store) probe(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, 
 			return fmt.Errorf("%w: %w", dialect.ErrListenUnsupported, errNotSession)
 		default:
 			return classify(err)
+		}
+	}
+}
+
+// parseReleased reads a release's notification, "ticket:nonce name" (or
+// "ticket name" from a distlock that sent no nonce): the head's ticket,
+// and whether the nonce is this Store's (see store.nonce).
+func (s *store) parseReleased(payload string) (name string, next int64, vouched, ok bool) {
+	head, name, ok := strings.Cut(payload, " ")
+	ticket, nonce, hasNonce := strings.Cut(head, ":")
+	next, err := strconv.ParseInt(ticket, 10, 64)
+	if !ok || err != nil || next <= 0 {
+		return "", 0, false, false
+	}
+	if hasNonce {
+		n, err := strconv.ParseInt(nonce, 10, 64)
+		vouched = err == nil && n != 0 && n == s.nonce
+	}
+	return name, next, vouched, true
+}
+
+// newNonce returns a random, non-zero nonce.
+func newNonce() int64 {
+	var b [8]byte
+	for {
+		rand.Read(b[:])
+		if n := int64(binary.LittleEndian.Uint64(b[:]) >> 1); n != 0 {
+			return n
 		}
 	}
 }

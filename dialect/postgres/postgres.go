@@ -103,7 +103,7 @@ func (pgDialect) Bind(db *sql.DB, table string) (dialect.Store, error) {
 		return nil, err
 	}
 	_, isPgx := db.Driver().(*stdlib.Driver)
-	return &store{db: db, table: table, channel: table + "_released", sql: newStatements(table), pgx: isPgx,
+	return &store{db: db, table: table, channel: table + "_released", sql: newStatements(table), pgx: isPgx, nonce: newNonce(),
 		guardSQL: newGuardStatements(table)}, nil
 }
 
@@ -121,6 +121,16 @@ type store struct {
 	pooled atomic.Bool
 
 	guardSQL guardStatements // see guard.go
+
+	// nonce is a random secret of this Store, written with each place it
+	// takes in a line: the release that names the place as the head puts
+	// it in its NOTIFY, which tells this Store's listener that the
+	// notification came from a release, not from any user of the database
+	// (every one may NOTIFY); the waiter then takes the lock without first
+	// reading that it is free (dialect.Listener). Whoever can read the
+	// line's table can learn it, and make a waiter attempt an acquisition
+	// (a write that takes nothing, committed without waiting for the disk).
+	nonce int64
 
 	mu  sync.Mutex
 	cfg *pgx.ConnConfig // of the caller's pool, for our own connections

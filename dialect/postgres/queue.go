@@ -39,8 +39,9 @@ func newQueueStatements(r *strings.Replacer) queueStatements {
 	// renewal and takes again, or revives one that lapses by itself.
 	return queueStatements{
 		// Tickets come from a sequence: they rise in arrival order.
-		enqueue: r.Replace(`INSERT INTO {TABLE_queue} (name, owner, expires_at)
-VALUES ($1, $2, now() + $3::bigint * interval '1 microsecond')
+		// $4 is the Store's nonce (see store.nonce).
+		enqueue: r.Replace(`INSERT INTO {TABLE_queue} (name, owner, expires_at, nonce)
+VALUES ($1, $2, now() + $3::bigint * interval '1 microsecond', $4)
 RETURNING ticket, ` + async),
 		// A place that lapsed is not revived: others may have gone past it.
 		renew: r.Replace(`UPDATE {TABLE_queue} SET expires_at = now() + $3::bigint * interval '1 microsecond'
@@ -66,7 +67,7 @@ func (s *store) Enqueue(ctx context.Context, name, owner string, reserve time.Du
 	var ticket int64
 	var async sql.NullBool
 	_, err := s.queryRow(ctx, s.sql.queue.enqueue, func(sc dialect.Scanner) error { return sc.Scan(&ticket, &async) },
-		name, owner, reserve.Microseconds())
+		name, owner, reserve.Microseconds(), s.nonce)
 	return ticket, err
 }
 

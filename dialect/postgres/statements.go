@@ -110,7 +110,8 @@ RETURNING {ROW}`),
 
 		// The last hold's release returns the ticket of the live head of
 		// the lock's line, if any, and announces it to every process
-		// ("ticket name"); NOTIFY is delivered when the statement commits
+		// ("ticket:nonce name", the nonce of the Store that took the place:
+		// see store.nonce); NOTIFY is delivered when the statement commits
 		// (PostgreSQL serialises the commits of notifying transactions, so
 		// a release nobody waits for sends none). A release never hands
 		// the lock to anyone, so it commits without waiting for the disk
@@ -122,11 +123,12 @@ RETURNING {ROW}`),
 		release: r.Replace(`UPDATE {TABLE} AS t SET
     holds      = t.holds - 1,
     expires_at = CASE WHEN t.holds <= 1 THEN now() ELSE t.expires_at END
-FROM (SELECT coalesce((SELECT q.ticket FROM {TABLE_queue} AS q
-    WHERE q.name = $1 AND q.expires_at > now() ORDER BY q.ticket LIMIT 1), 0) AS next) AS head
+FROM (SELECT coalesce(h.ticket, 0) AS next, coalesce(h.nonce, 0) AS nonce FROM (SELECT) AS one
+    LEFT JOIN LATERAL (SELECT q.ticket, q.nonce FROM {TABLE_queue} AS q
+        WHERE q.name = $1 AND q.expires_at > now() ORDER BY q.ticket LIMIT 1) AS h ON true) AS head
 WHERE t.name = $1 AND t.token_hash = $2 AND t.expires_at > now()
 RETURNING t.holds, CASE WHEN t.holds = 0 THEN head.next ELSE 0 END,
-    CASE WHEN t.holds = 0 AND head.next > 0 THEN pg_notify({TABLE_released}, head.next || ' ' || t.name) IS NULL END,
+    CASE WHEN t.holds = 0 AND head.next > 0 THEN pg_notify({TABLE_released}, head.next || ':' || head.nonce || ' ' || t.name) IS NULL END,
     ` + async),
 
 		inspect: r.Replace(`SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE name = $1 AND expires_at > now()`),

@@ -1,0 +1,1 @@
+ALTER TABLE distlock_queue DROP COLUMN IF EXISTS nonce;
