@@ -71,13 +71,13 @@ type store struct {
 	db     *sql.DB
 	table  string
 	sql    statements
-	galera statements     // sql with causal reads, for Galera (see galera.go)
-	tidb   statements     // sql for TiDB (see tidb.go)
+	galera statements // sql with causal reads, for Galera (see galera.go)
+	tidb   statements // sql for TiDB (see tidb.go)
 	// forceKind, when set, replaces what the probe found (tests run
 	// TiDB's statements on MariaDB).
 	forceKind int32
-	probe  prober         // which of the two this server needs
-	stmts  *dialect.Stmts // see dialect.Stmts: one round trip per statement
+	probe     prober         // which of the two this server needs
+	stmts     *dialect.Stmts // see dialect.Stmts: one round trip per statement
 
 	guardSQL   guardStatements // see guard.go
 	guardState guardState

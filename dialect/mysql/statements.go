@@ -206,7 +206,7 @@ func newStatements(table string, tidb bool) statements {
 		// SKIP LOCKED passes over a row that a guarded transaction holds
 		// (see guard.go): waiting for it would keep the rows locked before
 		// it, and so their acquisitions, waiting as long.
-		vacuumScan:   r.Replace("SELECT name, expires_at <= {NOW} FROM {TABLE} WHERE name > ? ORDER BY name LIMIT ?"),
+		vacuumScan: r.Replace("SELECT name, expires_at <= {NOW} FROM {TABLE} WHERE name > ? ORDER BY name LIMIT ?"),
 		//
 		// The delete checks the expiry again, though the rows are locked:
 		// it costs nothing and keeps a live row even where a lock was not
