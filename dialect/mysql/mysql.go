@@ -76,7 +76,7 @@ type store struct {
 	// forceKind, when set, replaces what the probe found (tests run
 	// TiDB's statements on MariaDB).
 	forceKind int32
-	probe     prober         // which of the two this server needs
+	probe     prober         // which of them this server needs
 	stmts     *dialect.Stmts // see dialect.Stmts: one round trip per statement
 
 	guardSQL   guardStatements // see guard.go
