@@ -32,9 +32,11 @@
 // encoding/json) redacts it, and string(tok) is the deliberate way to
 // hand one over.
 //
-// An acquisition lasts Config.MaxTime, measured by the database's clock,
-// never the client's: clients with skewed clocks cannot both hold a lock.
-// Extend resets it; Do extends every MaxTime/3 while its function runs.
+// An acquisition lasts its lease, Config.MaxTime (or WithMaxTime's),
+// measured by the database's clock, never the client's: clients with
+// skewed clocks cannot both hold a lock. The lock's row remembers the
+// lease: Extend renews that one, from any process, and never brings the
+// expiry closer; Do extends every third of it while its function runs.
 //
 // Locks are reentrant: acquiring again through the same handle, or through
 // a handle Attached to the same token in any process, counts one more
