@@ -20,11 +20,15 @@ package mysql
 //     between) reuses that value: the row is inserted with a floor read
 //     before Vacuum raised it, so the new fence can be below one that the
 //     deleted row had — fences went backwards in a TiDB trial under a
-//     busy Vacuum ("fence 36 after 42"). A joined row is read when the
-//     statement runs, and FOR UPDATE is a real lock in TiDB's pessimistic
-//     mode (its default), which Vacuum's update of the floor waits for;
-//     the price is that TiDB's first acquisitions of names (the INSERT
-//     form) take turns on the meta row. TiDB's AUTO_INCREMENT and
+//     busy Vacuum ("fence 36 after 42"). A joined row is read each time
+//     the statement runs, and FOR UPDATE puts the meta row among the
+//     statement's locked keys: in an explicit (pessimistic) transaction a
+//     real lock, which Vacuum's update of the floor waits for; in an
+//     autocommit statement, which TiDB runs optimistically by default
+//     (pessimistic-auto-commit is off), a key whose change by a Vacuum
+//     that committed first fails this commit, and TiDB's retry reads the
+//     floor again. The price is that TiDB's first acquisitions of names
+//     (the INSERT form) conflict on the meta row. TiDB's AUTO_INCREMENT and
 //     sequences are cached per tidb-server and not monotonic across
 //     servers, so they cannot be the fence instead.
 //   - Every acquisition uses the INSERT form, never the UPDATE form of
