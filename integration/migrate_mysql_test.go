@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -42,35 +41,7 @@ func TestMySQLMigrateHonoursContext(t *testing.T) {
 	if err := drv.Lock(); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		name string
-		ctx  func() (context.Context, context.CancelFunc)
-		want error
-	}{
-		{"deadline", func() (context.Context, context.CancelFunc) {
-			return context.WithTimeout(t.Context(), 300*time.Millisecond)
-		}, context.DeadlineExceeded},
-		{"cancel", func() (context.Context, context.CancelFunc) {
-			ctx, cancel := context.WithCancel(t.Context())
-			time.AfterFunc(300*time.Millisecond, cancel)
-			return ctx, cancel
-		}, context.Canceled},
-	} {
-		ctx, cancel := tc.ctx()
-		start := time.Now()
-		err := mod.Migrate(ctx)
-		took := time.Since(start)
-		cancel()
-		if err == nil {
-			t.Fatalf("%s: Migrate succeeded while the migrate tool held its lock", tc.name)
-		}
-		if !errors.Is(err, tc.want) {
-			t.Errorf("%s: Migrate's error does not match %v: %v", tc.name, tc.want, err)
-		}
-		if took > 1300*time.Millisecond {
-			t.Errorf("%s: Migrate returned %v after it began, %v after its ctx ended", tc.name, took, took-300*time.Millisecond)
-		}
-	}
+	migrateEndsWithCtx(t, mod, 300*time.Millisecond, time.Second)
 	if err := drv.Unlock(); err != nil {
 		t.Fatal(err)
 	}

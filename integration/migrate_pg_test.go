@@ -134,35 +134,7 @@ func TestPostgresMigrateHonoursContext(t *testing.T) {
 			}
 			defer mod.Close()
 
-			for _, tc := range []struct {
-				name string
-				ctx  func() (context.Context, context.CancelFunc)
-				want error
-			}{
-				{"deadline", func() (context.Context, context.CancelFunc) {
-					return context.WithTimeout(t.Context(), 500*time.Millisecond)
-				}, context.DeadlineExceeded},
-				{"cancel", func() (context.Context, context.CancelFunc) {
-					ctx, cancel := context.WithCancel(t.Context())
-					time.AfterFunc(500*time.Millisecond, cancel)
-					return ctx, cancel
-				}, context.Canceled},
-			} {
-				ctx, cancel := tc.ctx()
-				start := time.Now()
-				err := mod.Migrate(ctx)
-				took := time.Since(start)
-				cancel()
-				if err == nil {
-					t.Fatalf("%s: Migrate succeeded while another session held the migration lock", tc.name)
-				}
-				if took > 5*time.Second {
-					t.Errorf("%s: Migrate returned %v after its ctx ended (%v)", tc.name, took-500*time.Millisecond, err)
-				}
-				if !errors.Is(err, tc.want) {
-					t.Errorf("%s: Migrate's error does not match %v: %v", tc.name, tc.want, err)
-				}
-			}
+			migrateEndsWithCtx(t, mod, 500*time.Millisecond, 5*time.Second)
 			if err := tx.Rollback(); err != nil {
 				t.Fatal(err)
 			}

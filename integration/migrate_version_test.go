@@ -1,10 +1,13 @@
 package integration
 
 import (
+	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/distlock/distlock/distlock"
 	"github.com/distlock/distlock/migrations"
@@ -190,5 +193,42 @@ func TestMigrateVersionTable(t *testing.T) {
 				c.wantVersion(t)
 			})
 		})
+	}
+}
+
+// migrateEndsWithCtx runs mod.Migrate, while another session holds the
+// migration lock, with a ctx that ends after `after`, by deadline and by
+// cancel: Migrate must fail with an error matching ctx's, within slack
+// of the end.
+func migrateEndsWithCtx(t *testing.T, mod *distlock.Module, after, slack time.Duration) {
+	t.Helper()
+	for _, tc := range []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+		want error
+	}{
+		{"deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(t.Context(), after)
+		}, context.DeadlineExceeded},
+		{"cancel", func() (context.Context, context.CancelFunc) {
+			ctx, cancel := context.WithCancel(t.Context())
+			time.AfterFunc(after, cancel)
+			return ctx, cancel
+		}, context.Canceled},
+	} {
+		ctx, cancel := tc.ctx()
+		start := time.Now()
+		err := mod.Migrate(ctx)
+		took := time.Since(start)
+		cancel()
+		if err == nil {
+			t.Fatalf("%s: Migrate succeeded while another session held the migration lock", tc.name)
+		}
+		if !errors.Is(err, tc.want) {
+			t.Errorf("%s: Migrate's error does not match %v: %v", tc.name, tc.want, err)
+		}
+		if took > after+slack {
+			t.Errorf("%s: Migrate returned %v after its ctx ended (%v)", tc.name, took-after, err)
+		}
 	}
 }
