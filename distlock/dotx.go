@@ -140,10 +140,8 @@ func (l *Lock) beginGuarded(ctx context.Context, g dialect.Guarder, tok Token) (
 		tx, err := l.m.db.BeginTx(txCtx, nil)
 		if err != nil {
 			err = dbError("begin", l.name, g.Classify(err))
-		} else if row, gerr := l.guard(txCtx, tx, tok, lease); gerr != nil {
-			err = gerr
-		} else {
-			bound := start.Add(shorter(lease, row.Lease))
+		} else if _, err = l.guard(txCtx, tx, tok, lease); err == nil {
+			bound := start.Add(lease)
 			return &guardedTx{tx: tx, ctx: txCtx, cancel: cancelTx, bound: bound,
 				timer: time.AfterFunc(time.Until(bound), cancelTx)}, nil
 		}

@@ -69,11 +69,9 @@ func (l *Lock) Guard(ctx context.Context, tx *sql.Tx) error {
 		return err
 	}
 	lease := l.leaseOf()
-	row, err := l.guard(ctx, tx, tok, lease)
-	if err != nil {
+	if _, err := l.guard(ctx, tx, tok, lease); err != nil {
 		return err
 	}
-	lease = shorter(lease, row.Lease)
 	key := guardKey{tx, l.name, tok}
 	if _, again := l.m.guarded.LoadOrStore(key, struct{}{}); again {
 		return nil
@@ -89,18 +87,8 @@ func (l *Lock) Guard(ctx context.Context, tx *sql.Tx) error {
 	return nil
 }
 
-// shorter returns the row's lease when it is known and shorter than the
-// handle's estimate (a handle Attached in a Module with a longer MaxTime
-// learns the acquisition's lease only from the row).
-func shorter(lease, rowLease time.Duration) time.Duration {
-	if rowLease > 0 && rowLease < lease {
-		return rowLease
-	}
-	return lease
-}
-
 // guard runs the dialect's Guard for tok in tx, once, bounding tx to
-// lease on the server's side.
+// lease.
 func (l *Lock) guard(ctx context.Context, tx *sql.Tx, tok Token, lease time.Duration) (dialect.Row, error) {
 	g, err := l.m.guarder()
 	if err != nil {

@@ -193,17 +193,6 @@ func testGuardRefuses(t *testing.T, h Harness) {
 // MaxTime after its Guard: then it is ended, not committed, and its write
 // is not there.
 func testGuardBound(t *testing.T, h Harness) {
-	for _, attached := range []bool{false, true} {
-		t.Run(map[bool]string{false: "holder", true: "attached"}[attached], func(t *testing.T) {
-			guardBound(t, h, attached)
-		})
-	}
-}
-
-// guardBound guards through the holder's handle, or through a handle
-// Attached in a Module whose MaxTime is an hour: the bound is the lease
-// the acquisition was taken with, which the row remembers.
-func guardBound(t *testing.T, h Harness, attached bool) {
 	b := setup(t, h, distlock.Config{MaxTime: short})
 	data := b.dataTable(t)
 	db := b.deferredPool(t)
@@ -214,9 +203,6 @@ func guardBound(t *testing.T, h Harness, attached bool) {
 	l := holder.Get(name)
 	if err := l.Acquire(b.ctx); err != nil {
 		t.Fatal(err)
-	}
-	if attached {
-		l = b.module(t, db, distlock.Config{MaxTime: time.Hour}).Attach(name, l.Token())
 	}
 	tx, err := db.BeginTx(b.ctx, nil)
 	if err != nil {
