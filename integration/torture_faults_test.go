@@ -24,6 +24,10 @@ type fault struct {
 	// others may fail harmlessly, finding nothing to act on (no worker
 	// left to kill, connections already gone after an earlier fault).
 	required bool
+	// once: injected in the first slot only (a server restart takes
+	// seconds; later in the run it would leave too little time to show
+	// the recovery).
+	once bool
 }
 
 func faultsFor(tg target) []fault {
@@ -43,7 +47,10 @@ func faultsFor(tg target) []fault {
 	if cmd := os.Getenv("DISTLOCK_TORTURE_RESTART_" + strings.ToUpper(tg.Name)); cmd != "" {
 		// The command was configured: a restart that fails, or a server
 		// that does not come back, is a broken run, not a harmless miss.
-		fs = append(fs, fault{name: "server restart", inject: restartServer(cmd), required: true})
+		// It goes first, once: a restart takes seconds, and as the last
+		// fault it left the run too little time to show the recovery (one
+		// section after it, in one CI run).
+		fs = append([]fault{{name: "server restart", inject: restartServer(cmd), required: true, once: true}}, fs...)
 	}
 	return fs
 }
