@@ -176,11 +176,10 @@ type AcquireResult struct {
 	// reads it back in the same round trip. When Acquired it must carry
 	// Name, Fence (the fence of the acquisition) and Lease (the lease it
 	// was taken or renewed with, by which the caller knows how long it
-	// holds the lock); otherwise, when the
-	// request's Wait is positive, it must carry Name and Remaining (how
-	// long the current holder still has, by the database's clock), unless
-	// the holder's row could not be read (it may have vanished since), in
-	// which case Row is zero.
+	// holds the lock); otherwise, when the request's Wait is positive, it
+	// must carry Name and Remaining (how long the current holder still
+	// has, by the database's clock), unless the holder's row could not be
+	// read (it may have vanished since), in which case Row is zero.
 	Row Row
 	// Queued is true when the acquisition was taken from the request's
 	// place in line (AcquireRequest.Ticket) but the dialect could not

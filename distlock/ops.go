@@ -27,7 +27,8 @@ type Info struct {
 	// Module) and what Extend renews, whoever extends it. It is 0 for a
 	// lock acquired before distlock remembered leases (schema version
 	// before this column), and may be a little shorter than asked (MySQL
-	// keeps 14 significant bits of microseconds, SQLite milliseconds).
+	// keeps microseconds with a significand below 16384, so 1m or 1.5s
+	// exactly, any other within 1/1638; SQLite whole milliseconds).
 	MaxTime time.Duration
 }
 

@@ -42,10 +42,13 @@ const (
 // load.
 type prober struct {
 	kind atomic.Int32
-	// simultaneous is set when the session's sql_mode has MariaDB's
-	// SIMULTANEOUS_ASSIGNMENT: an UPDATE's assignments then all read the
-	// row as it was, which statements.acquireRow's marker needs otherwise.
-	simultaneous atomic.Bool
+	// insertOnly is set when acquisitions must keep to the INSERT form
+	// (statements.acquire), never the UPDATE of a known row
+	// (statements.acquireRow), whose marker needs an UPDATE's assignments
+	// to see the ones before them: not under MariaDB's
+	// SIMULTANEOUS_ASSIGNMENT sql_mode, and not verified on TiDB (see
+	// tidb.go). It is set before kind.
+	insertOnly atomic.Bool
 }
 
 // statements returns the SQL to use on this server: the plain statements,
@@ -63,18 +66,20 @@ func (s *store) statements(ctx context.Context) (*statements, error) {
 	case serverTiDB:
 		return &s.tidb, nil
 	}
-	kind, err := s.probeServer(ctx)
+	kind, simultaneous, err := s.probeServer(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if s.forceKind != serverUnknown { // tests: another server's statements here
 		kind = s.forceKind
 	}
+	s.probe.insertOnly.Store(simultaneous || kind == serverTiDB)
 	s.probe.kind.Store(kind)
 	return s.statements(ctx)
 }
 
-// probeServer checks the session's clock and looks for Galera.
+// probeServer checks the session's clock, finds the server's kind, and
+// whether the session's sql_mode makes assignments simultaneous.
 //
 // The clock check catches a *sql.DB whose DSN sets timestamp=… (the dsn
 // package refuses such DSNs; a pool opened by the caller is checked here).
@@ -82,18 +87,18 @@ func (s *store) statements(ctx context.Context) (*statements, error) {
 // connection checks them all; a SET timestamp run by hand on a single
 // connection of the pool is not caught, as that would cost a check on
 // every statement.
-func (s *store) probeServer(ctx context.Context) (int32, error) {
+func (s *store) probeServer(ctx context.Context) (kind int32, simultaneous bool, err error) {
 	var skew float64
 	if err := s.db.QueryRowContext(ctx, probeClock).Scan(&skew); err != nil {
-		return serverUnknown, classify(err)
+		return serverUnknown, false, classify(err)
 	}
 	if skew > maxClockSkew || skew < -maxClockSkew {
-		return serverUnknown, dialect.Classify(dialect.KindOther,
+		return serverUnknown, false, dialect.Classify(dialect.KindOther,
 			fmt.Errorf("%w: it is %.0f s away from the server's", ErrSessionClock, skew))
 	}
 	rows, err := s.db.QueryContext(ctx, probeVars)
 	if err != nil {
-		return serverUnknown, classify(err)
+		return serverUnknown, false, classify(err)
 	}
 	vars := map[string]string{}
 	err = dialect.EachRow(rows, func(sc dialect.Scanner) error {
@@ -105,10 +110,9 @@ func (s *store) probeServer(ctx context.Context) (int32, error) {
 		return nil
 	})
 	if err != nil {
-		return serverUnknown, classify(err)
+		return serverUnknown, false, classify(err)
 	}
-	s.probe.simultaneous.Store(assignsSimultaneously(vars))
-	return serverKind(vars), nil
+	return serverKind(vars), assignsSimultaneously(vars), nil
 }
 
 // assignsSimultaneously reports whether the session's sql_mode makes an

@@ -25,7 +25,7 @@ func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialec
 	var id int64
 	// The UPDATE form spends the place it takes the lock from.
 	var spent bool
-	if s.known.has(req.Name) && !s.probe.simultaneous.Load() && s.probe.kind.Load() != serverTiDB { // its row, as an UPDATE (see knownRows)
+	if s.known.has(req.Name) && !s.probe.insertOnly.Load() { // its row, as an UPDATE (see knownRows)
 		res, err := s.exec(ctx, q.acquireRow, append(line, held, ttl, held, keep, ttl, ttl, held, req.Owner, req.NewHash, held, req.Ticket, req.Name)...)
 		if err != nil {
 			return dialect.AcquireResult{}, err
@@ -81,7 +81,7 @@ func (s *store) Extend(ctx context.Context, req dialect.ExtendRequest) (dialect.
 	if err != nil {
 		return dialect.Row{}, false, err
 	}
-	id, err := res.LastInsertId() // the fence (≥ 1) << 20 | the lease's code, or 0 if no live row matched
+	id, err := res.LastInsertId() // the fence (≥ 1) << 19 | the lease's code, or 0 if no live row matched
 	if err != nil || id == 0 {
 		return dialect.Row{}, false, classify(err)
 	}

@@ -52,8 +52,9 @@ func newStatements(table string) statements {
 		"{ROW}", rowColumns,
 		"{REMAINING}", remaining,
 		"{TTL}", "($5::bigint * interval '1 microsecond')",
-		// The lease a re-entry renews: the row's ($7, keep it), else $5.
+		// The lease an extend sets: the row's ($4, keep it), else $3.
 		"{EXTENDED}", "CASE WHEN $4 THEN coalesce(lease, $3::bigint * interval '1 microsecond') ELSE $3::bigint * interval '1 microsecond' END",
+		// The lease a re-entry renews: the row's ($7, keep it), else $5.
 		"{RENEWED}", "CASE WHEN $7 THEN coalesce(t.lease, excluded.lease) ELSE excluded.lease END",
 		"{LEASE_US}", leaseUS,
 	}
