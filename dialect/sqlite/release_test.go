@@ -20,7 +20,7 @@ func TestReleaseRestoresSynchronous(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	db.SetMaxOpenConns(1) // the lazy writes' connection is the one read below
+	db.SetMaxOpenConns(1) // the connection of the release and the line's writes is the one read below
 	mod, err := distlock.New(db, sqlite.Dialect(), distlock.Config{})
 	if err != nil {
 		t.Fatal(err)
