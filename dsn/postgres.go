@@ -72,7 +72,10 @@ func parsePostgres(s string) (DSN, error) {
 	if err != nil {
 		return DSN{}, pgxError("URL", err)
 	}
-	return d, d.fromConfig(cfg, pw)
+	if err := d.fromConfig(cfg, pw); err != nil {
+		return DSN{}, err
+	}
+	return d, nil
 }
 
 // parseKeywords parses a libpq keyword/value string, handed to pgx as it
@@ -115,7 +118,10 @@ func parseKeywords(s string) (DSN, error) {
 		}
 	}
 	d.redacted = red.String()
-	return d, d.fromConfig(cfg, pw)
+	if err := d.fromConfig(cfg, pw); err != nil {
+		return DSN{}, err
+	}
+	return d, nil
 }
 
 // copyPrefix writes p[:n] to b and returns the rest of p.

@@ -40,12 +40,14 @@
 // Every migration must be idempotent (IF NOT EXISTS, INSERT IGNORE…):
 // the runner runs a version left dirty again, whether a crash left it
 // so or a Migrate running at the same time in another process (on
-// another Galera node, say) is applying it. The one exception is
-// SQLite's ADD COLUMN, which has no IF NOT EXISTS: there Migrate runs
-// each migration and its version update in one write transaction, so it
-// never leaves a version dirty (only the migrate CLI can, crashing
-// between the two; "migrate force" then records the version). Each MySQL
-// file holds one statement: a connection may not allow multi-statements.
+// another Galera node, say) is applying it. ADD COLUMN has no IF NOT
+// EXISTS on SQLite and MySQL (MariaDB runs the files' /*M! IF NOT EXISTS
+// */): SQLite's Migrate runs each migration and its version update in one
+// write transaction, so it never leaves a version dirty (only the migrate
+// CLI can, crashing between the two; "migrate force" then records the
+// version), and MySQL's takes "duplicate column" on a re-run for done.
+// Each MySQL file holds one statement: a connection may not allow
+// multi-statements.
 //
 // For another table name, For renders them with every object renamed
 // and quoted (distlock → "name", distlock_meta → "name_meta", …).

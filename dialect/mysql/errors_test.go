@@ -57,3 +57,20 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+func TestAlreadyApplied(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{&mysql.MySQLError{Number: 1060, Message: "Duplicate column name 'lease_us'"}, true},
+		{fmt.Errorf("retried: %w", &mysql.MySQLError{Number: 1060}), true},
+		{&mysql.MySQLError{Number: 1146}, false},
+		{errors.New("other"), false},
+	} {
+		if got := alreadyApplied(tc.err); got != tc.want {
+			t.Errorf("alreadyApplied(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/distlock/distlock/dialect"
 	"github.com/distlock/distlock/migrations"
 )
@@ -66,11 +68,24 @@ func (s *session) Apply(ctx context.Context, m migrations.Migration) error {
 		if err := s.retry(ctx, func() error {
 			_, err := s.conn.ExecContext(ctx, m.SQL)
 			return err
-		}); err != nil {
+		}); err != nil && !alreadyApplied(err) {
 			return err
 		}
 	}
 	return s.setVersion(ctx, m.Version, false)
+}
+
+// erDupFieldName is MySQL's "Duplicate column name".
+const erDupFieldName = 1060
+
+// alreadyApplied reports whether a migration failed only because its
+// ADD COLUMN had been applied: MySQL (unlike MariaDB, which runs the
+// files' /*M! IF NOT EXISTS */) has no ADD COLUMN IF NOT EXISTS, so a
+// migration left dirty by a crash after its DDL committed is run again
+// (see migrations.Up) and finds its column there.
+func alreadyApplied(err error) bool {
+	var myErr *mysql.MySQLError
+	return errors.As(err, &myErr) && myErr.Number == erDupFieldName
 }
 
 // setVersion records version as the only row of the version table.

@@ -170,8 +170,8 @@ func TestMigrateRerunsDirtyVersion(t *testing.T) {
 	}
 }
 
-// A second Migrate runs nothing: an object the last migration created,
-// dropped in between, stays dropped.
+// A second Migrate runs nothing: an object a migration created (the
+// line's table, migration 3), dropped in between, stays dropped.
 func TestMigrateTwiceIsANoop(t *testing.T) {
 	t.Parallel()
 	db, mod := migrateFile(t, "jobs_lock")
