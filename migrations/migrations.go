@@ -55,7 +55,6 @@ package migrations
 
 import (
 	"embed"
-	"fmt"
 	"io/fs"
 	"path"
 	"regexp"
@@ -73,29 +72,14 @@ var dialects = map[string]bool{"sqlite": true, "postgres": true, "mysql": true}
 // table: each lock table keeps its own schema version.
 func VersionTable(table string) string { return table + dialect.VersionSuffix }
 
-// For returns the migrations of dialect ("sqlite", "postgres", "mysql")
-// rendered for table, as a read-only file system whose root holds the
-// .sql files.
-func For(dialectName, table string) (fs.FS, error) {
-	if err := dialect.ValidTable(table); err != nil {
-		return nil, err
-	}
-	if !dialects[dialectName] {
-		return nil, fmt.Errorf("migrations: no migrations for dialect %q", dialectName)
-	}
-	entries, err := fs.ReadDir(files, dialectName)
+// render returns the file name of dialectName's migrations rendered for
+// table (see Rename).
+func render(dialectName, table, name string) ([]byte, error) {
+	data, err := fs.ReadFile(files, path.Join(dialectName, name))
 	if err != nil {
 		return nil, err
 	}
-	out := memFS{}
-	for _, e := range entries {
-		data, err := fs.ReadFile(files, path.Join(dialectName, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		out[e.Name()] = Rename(data, table, Quote(dialectName))
-	}
-	return out, nil
+	return Rename(data, table, Quote(dialectName)), nil
 }
 
 // objectName matches the default table's name and every object named

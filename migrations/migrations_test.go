@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"testing/fstest"
 
 	_ "modernc.org/sqlite"
 
@@ -135,64 +134,38 @@ func TestRenameEmbeddedFiles(t *testing.T) {
 	}
 }
 
-func TestFor(t *testing.T) {
+func TestUpsRendered(t *testing.T) {
 	t.Parallel()
 	for _, table := range []string{"distlock", "jobs_lock"} {
-		fsys, err := For("sqlite", table)
+		ups, err := Ups("sqlite", table)
 		if err != nil {
-			t.Fatalf("For(sqlite, %s) = %v", table, err)
-		}
-		entries, err := fs.ReadDir(fsys, ".")
-		if err != nil {
-			t.Fatalf("ReadDir: %v", err)
+			t.Fatalf("Ups(sqlite, %s) = %v", table, err)
 		}
 		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-			data, err := fs.ReadFile(fsys, e.Name())
-			if err != nil {
-				t.Fatalf("ReadFile(%s): %v", e.Name(), err)
+		for _, m := range ups {
+			names = append(names, m.Name)
+			if hasWord := wordDistlock.MatchString(m.SQL); hasWord != (table == "distlock") {
+				t.Errorf("%s for %s: holds the word distlock = %v", m.Name, table, hasWord)
 			}
-			if hasWord := wordDistlock.Match(data); hasWord != (table == "distlock") {
-				t.Errorf("%s for %s: holds the word distlock = %v", e.Name(), table, hasWord)
-			}
-			if !bytes.Contains(data, []byte(table)) {
-				t.Errorf("%s for %s does not name the table", e.Name(), table)
+			if !strings.Contains(m.SQL, table) {
+				t.Errorf("%s for %s does not name the table", m.Name, table)
 			}
 		}
-		if all, _, _ := sqliteFiles(t); !slices.Equal(names, all) {
-			t.Errorf("ReadDir(%s) = %q, want the embedded files %q", table, names, all)
+		if _, want, _ := sqliteFiles(t); !slices.Equal(names, want) {
+			t.Errorf("Ups(sqlite, %s) = %q, want the embedded up files %q", table, names, want)
 		}
 	}
 }
 
-// TestForIsConsistentFS runs the standard fs.FS checks: Stat, ReadDir
-// entries, Read and ReadFile must agree about every file.
-func TestForIsConsistentFS(t *testing.T) {
+func TestUpsErrors(t *testing.T) {
 	t.Parallel()
-	for _, table := range []string{"distlock", "jobs_lock"} {
-		fsys, err := For("sqlite", table)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := fstest.TestFS(fsys, upFile, downFile); err != nil {
-			t.Errorf("For(sqlite, %s): %v", table, err)
-		}
+	if _, err := Ups("nosuch", "x"); err == nil {
+		t.Error("Ups(nosuch, x) did not fail")
 	}
-}
-
-func TestForErrors(t *testing.T) {
-	t.Parallel()
-	if _, err := For("nosuch", "x"); err == nil {
-		t.Error("For(nosuch, x) did not fail")
-	}
-	if _, err := For("", "distlock"); err == nil {
-		t.Error(`For("", distlock) did not fail`)
+	if _, err := Ups("", "distlock"); err == nil {
+		t.Error(`Ups("", distlock) did not fail`)
 	}
 	for _, table := range []string{"Bad", "", "x; drop table y", `"x"`} {
-		if _, err := For("sqlite", table); !errors.Is(err, dialect.ErrInvalidTable) {
-			t.Errorf("For(sqlite, %q) = %v, want dialect.ErrInvalidTable", table, err)
-		}
 		if _, err := Ups("sqlite", table); !errors.Is(err, dialect.ErrInvalidTable) {
 			t.Errorf("Ups(sqlite, %q) = %v, want dialect.ErrInvalidTable", table, err)
 		}
@@ -277,10 +250,6 @@ func testRenderedSQLRuns(t *testing.T, table string) {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1) // one connection: one in-memory database
-	fsys, err := For("sqlite", table)
-	if err != nil {
-		t.Fatal(err)
-	}
 	objects := func() []string {
 		rows, err := db.Query(`SELECT name FROM sqlite_master ORDER BY name`)
 		if err != nil {
@@ -300,7 +269,7 @@ func testRenderedSQLRuns(t *testing.T, table string) {
 	_, ups, downs := sqliteFiles(t)
 	slices.Reverse(downs)
 	for i, file := range append(ups, downs...) {
-		data, err := fs.ReadFile(fsys, file)
+		data, err := render("sqlite", table, file)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/distlock/distlock/dialect"
 )
 
 // NilVersion is the version of a database to which no migration has
@@ -25,11 +27,13 @@ type Migration struct {
 // Ups returns the up migrations of dialectName ("sqlite", "postgres",
 // "mysql") rendered for table, in version order.
 func Ups(dialectName, table string) ([]Migration, error) {
-	fsys, err := For(dialectName, table)
-	if err != nil {
+	if err := dialect.ValidTable(table); err != nil {
 		return nil, err
 	}
-	entries, err := fs.ReadDir(fsys, ".")
+	if !dialects[dialectName] {
+		return nil, fmt.Errorf("migrations: no migrations for dialect %q", dialectName)
+	}
+	entries, err := fs.ReadDir(files, dialectName)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +46,7 @@ func Ups(dialectName, table string) ([]Migration, error) {
 		if err != nil {
 			return nil, err
 		}
-		data, err := fs.ReadFile(fsys, e.Name())
+		data, err := render(dialectName, table, e.Name())
 		if err != nil {
 			return nil, err
 		}
