@@ -94,7 +94,7 @@ func TestVacuumDriverForms(t *testing.T) {
 				if r.code != 0 || !strings.HasPrefix(r.stdout, "removed 2 ") && !strings.HasPrefix(r.stdout, `{"removed":2,`) {
 					t.Errorf("%q %q: %v; want 2 removed", tc.env, tc.args, r)
 				}
-				if pw != "" && strings.Contains(r.stdout+r.stderr, strings.Fields(pw)[0]) {
+				if clitest.ShowsPassword(r.stdout+r.stderr, pw) {
 					t.Errorf("%q %q: the password shows: %v", tc.env, tc.args, r)
 				}
 			}

@@ -67,3 +67,20 @@ func DriverForm(t *testing.T, raw string) (form, password string) {
 	t.Fatalf("not a server URL: %s", u.Scheme)
 	return "", ""
 }
+
+// ShowsPassword reports whether out shows pw the way a leaked connection
+// string would: after "user:" or "password=" (quoted or not), or, for a
+// password that no output holds by chance (one with a space or a digit,
+// as FakePassword), anywhere. A password like "distlock" is a word every
+// output holds, so only those shapes can tell a leak. "" never shows.
+func ShowsPassword(out, pw string) bool {
+	if pw == "" {
+		return false
+	}
+	for _, leak := range []string{":" + pw + "@", "password=" + pw, "password='" + pw, "password = " + pw} {
+		if strings.Contains(out, leak) {
+			return true
+		}
+	}
+	return strings.ContainsAny(pw, " 0123456789") && strings.Contains(out, pw)
+}
