@@ -275,4 +275,30 @@ func TestPostgresVouchedReleaseNeedsNoRead(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+
+	// The tracer does see the waiter's reads: a notification without the
+	// nonce, naming the waiter's place, makes it read.
+	tok, err := mod.Acquire(ctx, "handed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mod.Release(context.Background(), "handed", tok)
+	wctx, wcancel := context.WithCancel(ctx)
+	defer wcancel()
+	go waiter.Acquire(wctx, "handed")
+	waitWatched(ctx, t, db, h.table, "handed")
+	time.Sleep(300 * time.Millisecond) // past the waiter's first looks
+	var ticket int64
+	if err := db.QueryRowContext(ctx, `SELECT ticket FROM "`+h.table+`_queue" WHERE name = 'handed'`).Scan(&ticket); err != nil {
+		t.Fatal(err)
+	}
+	before := tracer.polls.Load()
+	if _, err := db.ExecContext(ctx, `SELECT pg_notify($1, $2)`, h.table+"_released", fmt.Sprintf("%d handed", ticket)); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); tracer.polls.Load() == before; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the tracer saw no read after a notification without the nonce: it counts nothing")
+		}
+	}
 }
