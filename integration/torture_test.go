@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -98,19 +99,17 @@ func torture(t *testing.T, tg target, hooks tortureHooks) {
 	next := 0 // the kinds take turns, whatever slots a slow restart costs
 	for i := range *tortureFaults {
 		at := start.Add(window * time.Duration(i+1) / time.Duration(*tortureFaults))
-		if time.Now().After(start.Add(window)) {
+		if time.Now().After(start.Add(window)) || len(faults) == 0 {
 			break // behind schedule past the window: leave the rest of the run to the recovery
 		}
 		time.Sleep(time.Until(at)) // behind schedule (after the restart): at once
-		f := faults[next%len(faults)]
-		for tries := 0; f.once && next > 0 && tries < len(faults); tries++ {
-			next++ // a once-only kind (first slot) is passed over later
-			f = faults[next%len(faults)]
+		k := next % len(faults)
+		f := faults[k]
+		if f.once {
+			faults = slices.Delete(slices.Clone(faults), k, k+1) // this slot only
+		} else {
+			next++
 		}
-		if f.once && next > 0 {
-			continue // only once-only kinds: nothing more to inject
-		}
-		next++
 		if err := f.inject(t, tg, mod, w, logf); err != nil {
 			if f.required {
 				t.Errorf("fault %s failed: %v", f.name, err)
