@@ -222,6 +222,12 @@ func TestMigrateFailureRollsBack(t *testing.T) {
 func TestMigrateWaitsForWriter(t *testing.T) {
 	t.Parallel()
 	db, mod := migrateFile(t, "distlock")
+	// Up to date first: a Migrate that read the version outside the write
+	// transaction (a deferred BEGIN) would then find nothing to do and
+	// return at once, reading beside the writer.
+	if err := mod.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	conn, err := db.Conn(t.Context())
 	if err != nil {
 		t.Fatal(err)
