@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/distlock/distlock/dialect/dialecttest"
+	"github.com/distlock/distlock/internal/skips"
 )
 
 // The conformance suite, unchanged, against the real servers (SQLite runs
@@ -50,9 +51,9 @@ func TestConformanceMariaDBSimultaneousAssignment(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !strings.Contains(strings.ToLower(version), "mariadb") {
-		t.Skipf("%s is not MariaDB: no SIMULTANEOUS_ASSIGNMENT", version)
+		skips.Skip(t, version+" is not MariaDB: no SIMULTANEOUS_ASSIGNMENT")
 	}
-	dsn := tg.DSN + "&sql_mode=CONCAT(@@sql_mode,%27,SIMULTANEOUS_ASSIGNMENT%27)"
+	dsn := withParam(tg.DSN, "sql_mode=CONCAT(@@sql_mode,%27,SIMULTANEOUS_ASSIGNMENT%27)")
 	dialecttest.Run(t, dialecttest.Harness{
 		Dialect:    tg.Dialect,
 		DriverName: tg.DriverName,
