@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/distlock/distlock/dialect"
+	"github.com/distlock/distlock/internal/pace"
 )
 
 // The line of waiters (see dialect.Store.Enqueue). A waiting Acquire that
@@ -14,8 +15,8 @@ import (
 // up nobody for longer than reserve. While the line is live, a free lock
 // goes only to its head, and a release wakes the head alone.
 const (
-	reserve    = 750 * time.Millisecond
-	renewEvery = reserve / 3
+	reserve    = pace.Reserve
+	renewEvery = pace.RenewEvery
 	// Where the database cannot push releases (or cannot now: behind a
 	// transaction pooler), the first waiter of this Module in a line
 	// polls with a read; the others wait for it to leave the line. For
@@ -25,10 +26,10 @@ const (
 	// the reads spread out by 1/pollShare of the time past that, so that
 	// a waiter behind a lock held for minutes reads 20 times a second. The
 	// pause is multiplied by the places ahead + 1, and is at most pollMax.
-	pollMin   = 500 * time.Microsecond
-	pollHot   = time.Second
-	pollShare = 32
-	pollMax   = 50 * time.Millisecond
+	pollMin   = pace.PollMin
+	pollHot   = pace.PollHot
+	pollShare = pace.PollShare
+	pollMax   = pace.PollMax
 )
 
 // settle are the pauses after taking a place at which a waiter looks at

@@ -15,6 +15,7 @@ import (
 	"github.com/distlock/distlock/bench/internal/lockers"
 	"github.com/distlock/distlock/bench/internal/target"
 	"github.com/distlock/distlock/distlock"
+	"github.com/distlock/distlock/internal/pace"
 )
 
 // Environment of the helper processes: the database URL (never put on a
@@ -35,16 +36,15 @@ const pglockWaiters = 8
 const settleMin, settleSpread = 20 * time.Millisecond, 200 * time.Millisecond
 
 // distlockWakeNote says how a distlock waiter on db learns that the lock
-// was released (see distlock/line.go, whose constants it describes: keep
-// it in step).
+// was released (see distlock/line.go), with the library's own timing.
 func distlockWakeNote(db string) string {
 	if db == target.Postgres {
-		return "a place in the lock's FIFO line; the release's NOTIFY names the head, which alone wakes " +
-			"(its place's renewal read every 250 ms is the fallback)"
+		return fmt.Sprintf("a place in the lock's FIFO line; the release's NOTIFY names the head, which alone wakes "+
+			"(its place's renewal read every %v is the fallback)", pace.RenewEvery)
 	}
-	return "a place in the lock's FIFO line; the Module's first waiter in line reads the lock every 0.5 ms " +
-		"(× places ahead + 1) for 1 s after the line last moved, then ever less often, at most every 50 ms; " +
-		"a release in its own process wakes the head at once"
+	return fmt.Sprintf("a place in the lock's FIFO line; the Module's first waiter in line reads the lock every %v "+
+		"(× places ahead + 1) for %v after the line last moved, then ever less often, at most every %v; "+
+		"a release in its own process wakes the head at once", pace.PollMin, pace.PollHot, pace.PollMax)
 }
 
 type handoffSubject struct {
