@@ -1,6 +1,9 @@
 package dialect
 
-import "database/sql"
+import (
+	"database/sql"
+	"database/sql/driver"
+)
 
 // Scanner is what *sql.Row and *sql.Rows have in common.
 type Scanner interface{ Scan(dest ...any) error }
@@ -47,4 +50,11 @@ func ScanOne(row *sql.Row, scan func(Scanner) error) (bool, error) {
 	default:
 		return false, err
 	}
+}
+
+// Discard makes conn's Close close the connection rather than give it
+// back to the pool: for a connection whose session settings were changed
+// and could not be set back.
+func Discard(conn *sql.Conn) {
+	conn.Raw(func(any) error { return driver.ErrBadConn })
 }

@@ -3,7 +3,6 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"strings"
 	"time"
@@ -34,7 +33,8 @@ func (s *session) retry(ctx context.Context, f func() error) error {
 	var err error
 	for attempt := range retryAttempts {
 		err = f()
-		if k := dialect.KindOf(classify(err)); k != dialect.KindRetry && k != dialect.KindUnavailable {
+		var e *dialect.Error
+		if !errors.As(classify(err), &e) || !e.SafeToRetry() {
 			return err
 		}
 		select {
@@ -122,7 +122,7 @@ func (s *session) Unlock(context.Context, bool) error {
 	}
 	if s.forget {
 		// conn.Close then closes it (and returns only ErrConnDone).
-		s.conn.Raw(func(any) error { return driver.ErrBadConn })
+		dialect.Discard(s.conn)
 	}
 	s.conn.Close()
 	return nil

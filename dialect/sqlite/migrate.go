@@ -3,12 +3,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/distlock/distlock/dialect"
 	"github.com/distlock/distlock/migrations"
 )
 
@@ -49,7 +49,7 @@ func (m migrator) Lock(ctx context.Context) (migrations.Session, error) {
 	// A pool opened with _txlock=immediate would begin so by itself; the
 	// caller's pool may not be.
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		discard(conn)
+		dialect.Discard(conn)
 		return nil, err
 	}
 	sess := &session{conn: conn, table: m.table}
@@ -114,14 +114,8 @@ func (s *session) rollback() {
 	ctx, cancel := context.WithTimeout(context.Background(), rollbackTimeout)
 	defer cancel()
 	if _, err := s.conn.ExecContext(ctx, "ROLLBACK"); err != nil {
-		discard(s.conn)
+		dialect.Discard(s.conn)
 	}
-}
-
-// discard makes conn's Close close the connection rather than give it
-// back to the pool.
-func discard(conn *sql.Conn) {
-	conn.Raw(func(any) error { return driver.ErrBadConn })
 }
 
 // quote quotes an SQLite identifier (a valid table name plus a suffix).

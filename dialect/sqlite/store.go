@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
@@ -118,7 +117,7 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int
 		defer func() {
 			if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA synchronous = FULL"); err != nil {
 				// Never hand a connection that skips syncs back to the pool.
-				conn.Raw(func(any) error { return driver.ErrBadConn })
+				dialect.Discard(conn)
 			}
 		}()
 		ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.release, sql.Named("name", name), sql.Named("hash", tokenHash)),
