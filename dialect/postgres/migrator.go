@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -63,6 +64,9 @@ type session struct {
 	tx   *sql.Tx
 	lead []any
 	name string // the version table, qualified and quoted
+	// applied is the version of the last migration Apply ran (0: none),
+	// which Unlock records before it commits them all.
+	applied int64
 }
 
 func (s *session) lockIn(ctx context.Context, table string) error {
@@ -117,8 +121,7 @@ func (s *session) Version(ctx context.Context) (int64, bool, error) {
 	return version, dirty, err
 }
 
-// Apply runs the migration, every statement of it, and records its
-// version as golang-migrate's drivers do (one row), in the transaction.
+// Apply runs the migration, every statement of it, in the transaction.
 func (s *session) Apply(ctx context.Context, m migrations.Migration) error {
 	if strings.TrimSpace(m.SQL) != "" {
 		// With no arguments but lead, pgx (in poolerMode too), like
@@ -128,16 +131,25 @@ func (s *session) Apply(ctx context.Context, m migrations.Migration) error {
 			return err
 		}
 	}
-	if _, err := s.tx.ExecContext(ctx, `TRUNCATE `+s.name, s.lead...); err != nil {
-		return err
-	}
-	_, err := s.tx.ExecContext(ctx, `INSERT INTO `+s.name+` (version, dirty) VALUES ($1, $2)`, s.args(m.Version, false)...)
-	return err
+	s.applied = m.Version
+	return nil
 }
 
-// Unlock commits the transaction, or rolls it back; the advisory lock
-// ends with it.
-func (s *session) Unlock(_ context.Context, ok bool) error {
+// Unlock records the last version applied as golang-migrate's drivers do
+// (one row) and commits the transaction, or rolls it back; the advisory
+// lock ends with it. The migrations and their version commit together,
+// so the version is written once, not after each.
+func (s *session) Unlock(ctx context.Context, ok bool) error {
+	if ok && s.applied != 0 {
+		_, err := s.tx.ExecContext(ctx, `TRUNCATE `+s.name, s.lead...)
+		if err == nil {
+			_, err = s.tx.ExecContext(ctx, `INSERT INTO `+s.name+` (version, dirty) VALUES ($1, $2)`, s.args(s.applied, false)...)
+		}
+		if err != nil {
+			s.tx.Rollback()
+			return fmt.Errorf("recording version %d: %w", s.applied, err)
+		}
+	}
 	if !ok {
 		s.tx.Rollback()
 		return nil

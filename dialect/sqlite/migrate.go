@@ -65,6 +65,9 @@ func (m migrator) Lock(ctx context.Context) (migrations.Session, error) {
 type session struct {
 	conn  *sql.Conn
 	table string
+	// applied is the version of the last migration Apply ran (0: none),
+	// which Unlock records before it commits them all.
+	applied int64
 }
 
 func (s *session) Version(ctx context.Context) (int64, bool, error) {
@@ -77,26 +80,34 @@ func (s *session) Version(ctx context.Context) (int64, bool, error) {
 	return version, dirty, err
 }
 
-// Apply runs the migration, all of its statements in one Exec, and
-// records its version, in the session's transaction.
+// Apply runs the migration, all of its statements in one Exec, in the
+// session's transaction.
 func (s *session) Apply(ctx context.Context, m migrations.Migration) error {
 	if strings.TrimSpace(m.SQL) != "" {
 		if _, err := s.conn.ExecContext(ctx, m.SQL); err != nil {
 			return err
 		}
 	}
-	if _, err := s.conn.ExecContext(ctx, `DELETE FROM `+s.table); err != nil {
-		return err
-	}
-	_, err := s.conn.ExecContext(ctx, `INSERT INTO `+s.table+` (version, dirty) VALUES (?, ?)`, m.Version, false)
-	return err
+	s.applied = m.Version
+	return nil
 }
 
-// Unlock commits or rolls back, and gives the connection back; one whose
-// transaction may still be open is closed instead, so that nobody else
-// gets it with the write lock held.
+// Unlock records the last version applied (the migrations and their
+// version commit together, so it is written once) and commits, or rolls
+// back; it gives the connection back, or closes one whose transaction may
+// still be open, so that nobody else gets it with the write lock held.
 func (s *session) Unlock(ctx context.Context, ok bool) error {
 	defer s.conn.Close()
+	if ok && s.applied != 0 {
+		_, err := s.conn.ExecContext(ctx, `DELETE FROM `+s.table)
+		if err == nil {
+			_, err = s.conn.ExecContext(ctx, `INSERT INTO `+s.table+` (version, dirty) VALUES (?, ?)`, s.applied, false)
+		}
+		if err != nil {
+			s.rollback()
+			return fmt.Errorf("recording version %d: %w", s.applied, err)
+		}
+	}
 	if !ok {
 		s.rollback()
 		return nil
