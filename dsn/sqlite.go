@@ -1,7 +1,10 @@
 package dsn
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 
 	"github.com/distlock/distlock/dialect/sqlite"
@@ -32,4 +35,23 @@ func parseSQLite(rest string) (DSN, error) {
 		Path:       path,
 		redacted:   redacted,
 	}, nil
+}
+
+// ErrNoFile is returned by Existing when an SQLite DSN names a file that
+// does not exist.
+var ErrNoFile = errors.New("no such file: no lock was ever taken there")
+
+// Existing returns an error wrapping ErrNoFile when d names an SQLite
+// file that does not exist, and nil otherwise (for a server too). The
+// commands that only act on locks that exist (ls, vacuum, release,
+// extend) check it, so that a mistyped path is refused rather than
+// created empty.
+func (d DSN) Existing() error {
+	if d.Dialect != SQLite {
+		return nil
+	}
+	if _, err := os.Stat(d.Path); errors.Is(err, fs.ErrNotExist) {
+		return ErrNoFile
+	}
+	return nil
 }

@@ -148,6 +148,9 @@ func vacuum(ctx context.Context, o options, d dsn.DSN, stderr io.Writer) (res re
 		return res, err
 	}
 	defer m.Close()
+	if err := d.Existing(); err != nil { // a mistyped path is not created
+		return res, fmt.Errorf("%w (is the path right?)", err)
+	}
 	if d.Dialect == dsn.SQLite {
 		if err := m.Migrate(ctx); err != nil {
 			return res, fmt.Errorf("creating the lock table: %w", err)

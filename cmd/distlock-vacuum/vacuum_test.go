@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/distlock/distlock/dialect/sqlite"
 	"github.com/distlock/distlock/distlock"
 	"github.com/distlock/distlock/internal/clitest"
 )
@@ -65,8 +68,24 @@ func TestVacuumEnvironment(t *testing.T) {
 			t.Errorf("%s: %v, want removed %s", tc.name, r, tc.want)
 		}
 	}
-	// Without any, the distlock command's default SQLite file.
+	// Without any, the distlock command's default SQLite file: refused
+	// while no lock was ever taken there, vacuumed once it exists.
 	state := filepath.Join(t.TempDir(), "state")
+	if r := vacuumBin(t, []string{"XDG_STATE_HOME=" + state}); r.code != 1 || !strings.Contains(r.stderr, "no such file") {
+		t.Errorf("default database, missing: %v", r)
+	}
+	path := filepath.Join(state, "distlock", "locks.db")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Ping(); err != nil { // opens, so creates, the file
+		t.Fatal(err)
+	}
+	db.Close()
 	if r := vacuumBin(t, []string{"XDG_STATE_HOME=" + state}); r.code != 0 || !lineRE.MatchString(r.stdout) {
 		t.Errorf("default database: %v", r)
 	}
@@ -118,7 +137,7 @@ func TestVacuumErrors(t *testing.T) {
 		{[]string{"--dsn", "redis://u:secret@host/0"}, 2, `distlock-vacuum: unknown scheme "redis"`, ""},
 		{[]string{"--dsn", sqlite, "--table", "Bad"}, 2, `distlock-vacuum: invalid table name "Bad"`, ""},
 		{[]string{"--dsn", sqlite, "--table", "Bad", "--json"}, 2, `distlock-vacuum: invalid table name "Bad"`, ""},
-		{[]string{"--dsn", "sqlite:" + missing}, 1, "distlock-vacuum: sqlite file " + missing + ": creating the lock table: ", "unable to open database file"},
+		{[]string{"--dsn", "sqlite:" + missing}, 1, "distlock-vacuum: sqlite file " + missing + ": ", "no such file"},
 	} {
 		r := vacuumBin(t, nil, tc.args...)
 		if r.code != tc.code || r.stdout != "" || !strings.Contains(r.stderr, tc.want) || !oneLineOn(r.stderr) {
@@ -178,5 +197,19 @@ func TestVacuumNoDriverLogLines(t *testing.T) {
 		if r.code != 1 || !oneLineOn(r.stderr) || strings.Contains(r.stderr, "[mysql]") {
 			t.Errorf("%v: %v; want exit 1 and one line of its own", extra, r)
 		}
+	}
+}
+
+// Like "distlock vacuum", distlock-vacuum refuses an SQLite file that
+// does not exist rather than create it at a mistyped path.
+func TestVacuumMissingSQLiteFile(t *testing.T) {
+	t.Parallel()
+	missing := filepath.Join(t.TempDir(), "typo.db")
+	r := vacuumBin(t, nil, "--dsn", "sqlite:"+missing)
+	if r.code != 1 || !strings.Contains(r.stderr, "no such file") {
+		t.Errorf("vacuum of a missing file: %v; want exit 1, no such file", r)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("distlock-vacuum created %s (%v)", missing, err)
 	}
 }

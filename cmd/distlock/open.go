@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
@@ -33,9 +30,9 @@ func (a *app) open(ctx context.Context, cl *cmdline, cfg distlock.Config) (*dsn.
 		return nil, usagef(cl.cmd.name, "%s%s", cli.OneLine(err), a.dsnSource(cl))
 	}
 	a.db = &d
-	if d.Dialect == dsn.SQLite && cl.cmd.existing {
-		if _, err := os.Stat(d.Path); errors.Is(err, fs.ErrNotExist) {
-			return nil, errors.New("no such file: no lock was ever taken there (is the path right? acquire and run create it)")
+	if cl.cmd.existing {
+		if err := d.Existing(); err != nil {
+			return nil, fmt.Errorf("%w (is the path right? acquire and run create it)", err)
 		}
 	}
 	if cl.g.owner != "" {
