@@ -44,31 +44,28 @@ func runGaleraCtl(ctx context.Context, verb string, node int) error {
 }
 
 // galeraTortureMin is the shortest torture of a Galera cluster: a
-// node's restart (recovery, IST, sync) takes about ten seconds.
-const galeraTortureMin = 30 * time.Second
+// node's restart (recovery, IST, sync) takes about ten seconds here, and
+// twice that on a busy machine; the run must go on well past it.
+const galeraTortureMin = 40 * time.Second
 
 // galeraFaults are the torture's faults for a Galera cluster: besides
-// SIGKILL of a holder, SIGKILL of a whole node (2 or 3 in turn: the
-// harness's own Module is on node 1) and its restart, which returns once
-// the node has rejoined by IST and is synced.
+// SIGKILL of a holder, SIGKILL of a whole node (node 2: the harness's own
+// Module is on node 1) and its restart, which returns once the node has
+// rejoined by IST and is synced; and KILL of node 1's connections.
 func galeraFaults() []fault {
-	var turn int
-	var mu sync.Mutex
 	kill := func(t *testing.T, _ target, _ *distlock.Module, _ *workers, log *os.File) error {
-		mu.Lock()
-		node := 2 + turn%2
-		turn++
-		mu.Unlock()
-		fmt.Fprintf(log, "F nodekill %d\n", time.Now().UnixNano())
-		if err := runGaleraCtl(t.Context(), "kill", node); err != nil {
+		start := time.Now()
+		fmt.Fprintf(log, "F nodekill %d\n", start.UnixNano())
+		if err := runGaleraCtl(t.Context(), "kill", 2); err != nil {
 			return err
 		}
-		err := runGaleraCtl(t.Context(), "restart", node)
+		err := runGaleraCtl(t.Context(), "restart", 2)
 		fmt.Fprintf(log, "F rejoined %d\n", time.Now().UnixNano())
+		t.Logf("galera node 2 killed and rejoined in %v", time.Since(start).Round(time.Millisecond))
 		return err
 	}
 	return []fault{
-		{name: "kill -9 node and rejoin", inject: kill, required: true},
+		{name: "kill -9 node and rejoin", inject: kill, required: true, once: true},
 		{name: "KILL connections (node 1)", inject: killMySQLConnections},
 	}
 }
