@@ -56,26 +56,32 @@ type Store interface {
 	Extend(ctx context.Context, req ExtendRequest) (row Row, ok bool, err error)
 
 	// Release drops one hold of the live row of name whose hash is
-	// tokenHash, in one statement; when holds reaches 0 the row becomes free
-	// at once (its expires_at is set to now), and next is the ticket of the
-	// live head of the lock's line (0 when nobody waits), whom the caller
-	// wakes; a Listener dialect announces it to every process. ok is false
-	// when there is no such live row.
-	Release(ctx context.Context, name string, tokenHash []byte) (holds int, next int64, ok bool, err error)
+	// tokenHash, in one statement. When holds reaches 0 the row becomes
+	// free at once (its expires_at is set to now), and res.Next is the
+	// ticket of the live head of the lock's line (0 when nobody waits),
+	// whom the caller wakes; a Listener dialect announces it to every
+	// process. A Granter dialect hands the lock to that head instead, in
+	// the same statement, when its place carries a token hash (see
+	// Granter): res.Fence is then the fence of that new acquisition. ok
+	// is false when there is no such live row.
+	Release(ctx context.Context, name string, tokenHash []byte) (res Released, ok bool, err error)
 
 	// Enqueue gives the caller a place at the end of the line of waiters
-	// of name, live until now + reserve by the database's clock, and
-	// returns its ticket. Tickets of one name rise in arrival order.
-	Enqueue(ctx context.Context, name, owner string, reserve time.Duration) (ticket int64, err error)
+	// of req.Name, live until now + req.Reserve by the database's clock,
+	// and returns its ticket. Tickets of one name rise in arrival order.
+	// A Granter dialect stores req.Hash and req.TTL with the place; the
+	// others ignore them.
+	Enqueue(ctx context.Context, req EnqueueRequest) (ticket int64, err error)
 
-	// Renew keeps the place ticket in the line of name until now +
-	// reserve, and reads the lock as Poll does. ok is false when the place
-	// is gone (it lapsed and was removed, or its holder took the lock).
-	Renew(ctx context.Context, name string, ticket int64, reserve time.Duration) (st QueueState, ok bool, err error)
+	// Renew keeps the place p in its line until now + reserve, and reads
+	// the lock as Poll does. ok is false when the place is gone (it
+	// lapsed and was removed, its holder took the lock, or a release
+	// granted it the lock: st.Granted).
+	Renew(ctx context.Context, p Place, reserve time.Duration) (st QueueState, ok bool, err error)
 
-	// Poll reads, without writing, how the lock name stands for the
-	// waiter holding ticket.
-	Poll(ctx context.Context, name string, ticket int64) (QueueState, error)
+	// Poll reads, without writing, how the lock stands for the waiter
+	// at place p.
+	Poll(ctx context.Context, p Place) (QueueState, error)
 
 	// Dequeue removes the place ticket from the line of name, if it is
 	// still there.
@@ -118,16 +124,79 @@ type Store interface {
 // faster; waiters poll as well, so a lost notification costs latency, never
 // correctness.
 type Listener interface {
-	// Listen blocks, calling released with the name and the ticket of
-	// the head of the line of each lock released by anyone while someone
-	// waits for it (see Store.Release), until ctx ends or the connection
-	// fails. vouched says that the notification carries proof that a
-	// release sent it (the waiter may then take the lock at once, without
-	// first reading that it is free); otherwise anyone may have sent it.
-	// It calls ready once it is listening, so that the caller can wake
-	// every waiter for a re-check after a reconnect (notifications sent
-	// meanwhile are lost).
-	Listen(ctx context.Context, ready func(), released func(name string, next int64, vouched bool)) error
+	// Listen blocks, calling released for each lock released by anyone
+	// while someone waits for it (see Store.Release), until ctx ends or
+	// the connection fails. It calls ready once it is listening, so that
+	// the caller can wake every waiter for a re-check after a reconnect
+	// (notifications sent meanwhile are lost).
+	Listen(ctx context.Context, ready func(), released func(Notice)) error
+}
+
+// Notice is one release announced by a Listener.
+type Notice struct {
+	Name string
+	// Next is the ticket of the head of the lock's line.
+	Next int64
+	// Vouched says that the notification carries proof that a release
+	// sent it: a secret of the Store that took the place Next, which the
+	// release read from that place. The waiter may then take the lock at
+	// once, without first reading that it is free; otherwise anyone may
+	// have sent it.
+	Vouched bool
+	// Fence, when positive, says that the release granted the lock to
+	// the place Next (see Granter), with that fence. It is only to be
+	// believed when Vouched.
+	Fence int64
+}
+
+// Granter is implemented by Stores whose Release grants a free lock to
+// the head of its line in the same statement and commit (which is then
+// an acquisition, and durable): the place carries the hash of the token
+// its waiter will hold (EnqueueRequest.Hash) and the lease it asks for,
+// and the new acquisition expires when the place would have (so a
+// waiter that died in line holds the lock no longer than it held its
+// place). The waiter, woken by a Notice or reading its grant with Poll
+// or Renew, holds the lock without another round trip, and makes the
+// lease its own with an Extend. A place without a hash is woken, as by
+// any Store, and takes the lock itself.
+type Granter interface {
+	// Grants reports whether Release grants (a Store may wrap another).
+	Grants() bool
+}
+
+// Place is a waiter's place in the line of a lock.
+type Place struct {
+	Name   string
+	Ticket int64
+	// Hash is the hash of the token the waiter holds if a release grants
+	// it the lock (see Granter), or nil.
+	Hash []byte
+}
+
+// EnqueueRequest is the input of Store.Enqueue.
+type EnqueueRequest struct {
+	Name  string
+	Owner string // informational label, stored with the place
+	// Reserve is how long the place lasts unless renewed.
+	Reserve time.Duration
+	// Hash and TTL are the token hash and lease of the acquisition a
+	// Granter's release makes for this place (see Granter).
+	Hash []byte
+	TTL  time.Duration
+}
+
+// Released is the outcome of Store.Release.
+type Released struct {
+	// Holds is the number of holds the releasing token has left.
+	Holds int
+	// Next is the ticket of the head of the line that the release of
+	// the last hold woke or granted the lock to, or 0.
+	Next int64
+	// Fence is positive when the release granted the lock to Next (see
+	// Granter): the fence of that acquisition, which lasts Remaining (by
+	// the database's clock, measured in the same statement).
+	Fence     int64
+	Remaining time.Duration
 }
 
 // AcquireRequest is the input of Store.Acquire.
@@ -235,6 +304,11 @@ type QueueState struct {
 	Ahead int
 	// Remaining is how long the holder still has, when it is held.
 	Remaining time.Duration
+	// Granted says that a release granted the lock to the waiter (its
+	// place's Hash holds it; see Granter): it holds the lock, with Fence,
+	// for Remaining.
+	Granted bool
+	Fence   int64
 }
 
 // ErrListenUnsupported is returned (wrapped) by Listener.Listen when push

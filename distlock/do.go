@@ -135,9 +135,13 @@ func (l *Lock) keepAlive(tok Token, stop <-chan struct{}) error {
 	lease := l.leaseOf()
 	interval := lease / 3
 	guard := min(lease/10, time.Second)
-	next := time.NewTimer(interval)
+	// A lock granted from the line lasts only until its pick-up (see
+	// grant.go): the first extension comes before half of what is left,
+	// and the guard is no more than a quarter of it.
+	left := time.Until(l.deadlineOf())
+	next := time.NewTimer(min(interval, left/2))
 	defer next.Stop()
-	expiry := time.NewTimer(time.Until(l.deadlineOf()) - guard)
+	expiry := time.NewTimer(left - min(guard, left/4))
 	defer expiry.Stop()
 	var lastErr error
 	for {
@@ -147,6 +151,12 @@ func (l *Lock) keepAlive(tok Token, stop <-chan struct{}) error {
 		case <-l.m.ctx.Done():
 			return ErrClosed
 		case <-expiry.C:
+			if left := time.Until(l.deadlineOf()); left > guard {
+				// Extended meanwhile (the grant's pick-up, or an Extend
+				// through the handle).
+				expiry.Reset(left - guard)
+				continue
+			}
 			if lastErr == nil {
 				return fmt.Errorf("%w: %q could not be extended in time", ErrLost, l.name)
 			}

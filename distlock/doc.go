@@ -60,6 +60,16 @@
 // PostgreSQL, anywhere (LISTEN/NOTIFY); elsewhere the first waiter of each
 // Module polls with reads. Info.Waiters counts the line.
 //
+// On PostgreSQL the release goes further: it grants the lock to the head
+// of the line in its own statement and commit (a new acquisition, with
+// its own fence, made durably), and the woken waiter holds the lock
+// without sending another statement. Until its holder makes the lease its
+// own with an Extend, which it does in the background 50 ms later (a
+// lock released sooner never needs one), a granted lock lasts only as
+// long as the waiter's place would have: a waiter that died in line
+// stalls the lock less than a second. A waiter that gives up just as it
+// is granted the lock gives it back.
+//
 // # Failures
 //
 // A waiting Acquire waits through what retrying survives: a lost

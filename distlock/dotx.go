@@ -224,7 +224,7 @@ func (l *Lock) commitRelease(ctx context.Context, g dialect.Guarder, gtx *guarde
 	}
 	l.mu.Unlock()
 	if holds == 0 {
-		l.m.wakeHead(l.name, next)
+		l.m.wakeHead(l.name, dialect.Released{Next: next}, time.Time{}) // it grants nothing
 	}
 	return nil
 }

@@ -86,7 +86,8 @@ func (l *Lock) giveBack(ctx context.Context, tok Token) (found bool, err error) 
 			return found, nil
 		}
 		for {
-			holds, next, ok, err := l.m.store.Release(ctx, l.name, hash)
+			sent := time.Now()
+			res, ok, err := l.m.store.Release(ctx, l.name, hash)
 			if err != nil {
 				if !sleepCtx(ctx, jitter(pause)) {
 					return found, errors.Join(err, ctx.Err())
@@ -98,8 +99,8 @@ func (l *Lock) giveBack(ctx context.Context, tok Token) (found bool, err error) 
 				break // nothing (left) to release now
 			}
 			found = true
-			if holds == 0 {
-				l.m.wakeHead(l.name, next)
+			if res.Holds == 0 {
+				l.m.wakeHead(l.name, res, sent)
 				return true, nil
 			}
 			// A retried attempt may have left two holds: drop the next.

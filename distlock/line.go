@@ -32,12 +32,13 @@ const (
 	pollMax   = pace.PollMax
 )
 
-// settle are the pauses after taking a place at which a waiter looks at
-// the lock again, where the database pushes releases. A release that ran
-// while the place was being taken (its statement read the line before
-// the place was committed, and committed after the waiter's first look)
-// announces nobody; these looks find the lock free soon after, instead of
-// at the next renewal.
+// settle are the pauses after taking a place at which a waiter at the
+// head of the line looks at the lock again, where the database pushes
+// releases. A release that ran while the place was being taken (its
+// statement read the line before the place was committed, and committed
+// after the waiter's first look) announces nobody; these looks find the
+// lock free soon after, instead of at the next renewal. A waiter with
+// places ahead does not look: such a release announced one of those.
 var settle = []time.Duration{4 * time.Millisecond, 16 * time.Millisecond, 64 * time.Millisecond}
 
 // inLine is a waiting Acquire's place in the line of its lock.
@@ -49,21 +50,59 @@ type inLine struct {
 	st     dialect.QueueState // as last read
 	known  bool               // st was read
 	taken  bool               // the lock was taken from this place
+	// tok is the token the waiter holds if a release grants it the lock
+	// (see dialect.Granter); the place carries its hash. The same token
+	// serves every place the waiter takes, so that a grant to a place it
+	// thought lapsed is still found to be its own.
+	tok     Token
+	hash    []byte
+	granted *grant // set when a release granted the lock to tok
+	// bound is the waiter's local, conservative estimate of its place's
+	// expiry (the send time of the last enqueue or renewal that
+	// succeeded, plus reserve). A grant takes its expiry from the place
+	// as the release removed it, which every renewal that succeeded had
+	// written: bound is the grant's expiry too.
+	bound time.Time
 }
 
 // join takes a place at the end of the line of l's lock.
 func (l *Lock) join(ctx context.Context) (*inLine, error) {
-	var ticket int64
-	err := l.m.retry(ctx, func() (err error) {
-		ticket, err = l.m.store.Enqueue(ctx, l.name, l.m.cfg.Owner, reserve)
-		return err
-	})
-	if err != nil {
+	q := &inLine{l: l}
+	if g, ok := l.m.store.(dialect.Granter); ok && g.Grants() {
+		q.tok = newToken()
+		q.hash = hashToken(l.name, q.tok)
+	}
+	if err := l.m.enterLine(); err != nil {
 		return nil, err
 	}
-	q := &inLine{l: l, p: place{l.name, ticket}}
+	ticket, err := q.enqueue(ctx)
+	if err != nil {
+		l.m.lining.Done()
+		return nil, err
+	}
+	q.p = place{l.name, ticket}
 	q.w, q.remove = l.m.waiters.add(q.p)
 	return q, nil
+}
+
+func (q *inLine) enqueue(ctx context.Context) (ticket int64, err error) {
+	req := dialect.EnqueueRequest{Name: q.l.name, Owner: q.l.m.cfg.Owner, Reserve: reserve,
+		Hash: q.hash, TTL: q.l.maxTime}
+	var sent time.Time
+	err = q.l.m.retry(ctx, func() (err error) {
+		sent = time.Now()
+		ticket, err = q.l.m.store.Enqueue(ctx, req)
+		return err
+	})
+	if err == nil {
+		q.bound = sent.Add(reserve)
+	}
+	return ticket, err
+}
+
+// dialectPlace is the place as the dialect knows it.
+func (q *inLine) dialectPlace() dialect.Place {
+	return dialect.Place{Name: q.p.name, Ticket: q.p.ticket, Hash: q.hash}
 }
 
 // look reads the lock's state once the place is registered: a release
@@ -78,12 +117,22 @@ func (q *inLine) look(ctx context.Context) error {
 
 // leave gives up the place: the next waiter of this Module takes over the
 // watch, and a place not used to take the lock is removed from the line
-// in the background (it lapses by itself if that fails).
+// in the background (it lapses by itself if that fails). A grant that
+// raced the waiter's departure (a release read the place before it went)
+// is given back, in the background too.
 func (q *inLine) leave() {
+	defer q.l.m.lining.Done()
 	q.remove()
-	q.l.m.waiters.wakeNext(q.p.name, q.p.ticket)
+	if !q.taken || !q.l.m.pushing() {
+		// The next waiter of this Module takes over the watch (where
+		// the database cannot push), or the turn this one gave up.
+		q.l.m.waiters.wakeNext(q.p.name, q.p.ticket)
+	}
 	if !q.taken {
 		q.l.m.dequeue(q.p)
+		if q.tok != "" {
+			q.l.m.giveBack(q.l.name, q.tok)
+		}
 	}
 }
 
@@ -94,7 +143,7 @@ func (q *inLine) leave() {
 // when ctx or the Module ends too; the caller checks them.
 func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 	m := q.l.m
-	if q.known && q.st.Free && q.st.Ahead == 0 {
+	if q.granted != nil || q.known && q.st.Free && q.st.Ahead == 0 {
 		return nil // see look
 	}
 	now := time.Now()
@@ -110,7 +159,7 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 	movedAt, wasPolling := now, false // see pollMin
 	for {
 		next := renewAt
-		if len(looks) > 0 && m.pushing() {
+		if len(looks) > 0 && m.pushing() && q.known && q.st.Ahead == 0 {
 			if at := joined.Add(looks[0]); at.Before(next) {
 				next = at
 			}
@@ -138,10 +187,20 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 		case <-m.ctx.Done():
 			return nil
 		case <-q.w.ch:
-			if q.w.woken() {
-				return nil // released here, and this place is the head
+			local, g := q.w.woken()
+			switch {
+			case g.fence > 0:
+				how := "by a release here"
+				if g.deadline.IsZero() { // a vouched notice: see bound
+					g.deadline, how = q.bound, "by a notice"
+				}
+				q.granted = &g
+				m.cfg.Logger.DebugContext(ctx, "distlock: granted the lock from the line", "name", q.p.name, "how", how)
+				return nil
+			case local && g.fence == 0:
+				return nil // released here (or vouched for), and this place is the head
 			}
-			st, err = q.poll(ctx)
+			st, err = q.poll(ctx) // a notice anyone may have sent is checked
 		case <-t.C:
 			for len(looks) > 0 && !time.Now().Before(joined.Add(looks[0])) {
 				looks = looks[1:]
@@ -153,12 +212,12 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 			renewAt = time.Now().Add(renewEvery)
 			var ok bool
 			st, ok, err = q.renew(ctx)
-			if err == nil && !ok {
+			if err == nil && !ok && q.granted == nil {
 				// The place lapsed (this waiter stalled): take a new one.
 				if err = q.rejoin(ctx); err != nil {
 					return err
 				}
-				if q.st.Free && q.st.Ahead == 0 {
+				if q.granted != nil || q.st.Free && q.st.Ahead == 0 {
 					return nil
 				}
 				continue
@@ -170,6 +229,9 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 			}
 			m.cfg.Logger.WarnContext(ctx, "distlock: acquire failed; waiting on", "name", q.p.name, "err", err)
 			continue
+		}
+		if q.granted != nil {
+			return nil
 		}
 		if q.known && st.Ahead < q.st.Ahead {
 			movedAt = time.Now() // the line moved
@@ -187,29 +249,42 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 }
 
 func (q *inLine) poll(ctx context.Context) (st dialect.QueueState, err error) {
+	var sent time.Time
 	err = q.l.m.retry(ctx, func() (err error) {
-		st, err = q.l.m.store.Poll(ctx, q.p.name, q.p.ticket)
+		sent = time.Now()
+		st, err = q.l.m.store.Poll(ctx, q.dialectPlace())
 		return err
 	})
+	q.sawGrant(st, sent, err)
 	return st, err
 }
 
 func (q *inLine) renew(ctx context.Context) (st dialect.QueueState, ok bool, err error) {
+	var sent time.Time
 	err = q.l.m.retry(ctx, func() (err error) {
-		st, ok, err = q.l.m.store.Renew(ctx, q.p.name, q.p.ticket, reserve)
+		sent = time.Now()
+		st, ok, err = q.l.m.store.Renew(ctx, q.dialectPlace(), reserve)
 		return err
 	})
+	if err == nil && ok {
+		q.bound = sent.Add(reserve)
+	}
+	q.sawGrant(st, sent, err)
 	return st, ok, err
+}
+
+// sawGrant records a grant that a read sent at sent found.
+func (q *inLine) sawGrant(st dialect.QueueState, sent time.Time, err error) {
+	if err == nil && st.Granted && q.tok != "" && q.granted == nil {
+		q.granted = &grant{fence: st.Fence, deadline: sent.Add(st.Remaining)}
+		q.l.m.cfg.Logger.Debug("distlock: granted the lock from the line", "name", q.p.name, "how", "read")
+	}
 }
 
 // rejoin takes a new place at the end of the line, for a place that
 // lapsed.
 func (q *inLine) rejoin(ctx context.Context) error {
-	var ticket int64
-	err := q.l.m.retry(ctx, func() (err error) {
-		ticket, err = q.l.m.store.Enqueue(ctx, q.p.name, q.l.m.cfg.Owner, reserve)
-		return err
-	})
+	ticket, err := q.enqueue(ctx)
 	if err != nil {
 		return err
 	}

@@ -156,18 +156,20 @@ func (l *Lock) Release(ctx context.Context) error {
 }
 
 func (l *Lock) release(ctx context.Context, tok Token) error {
-	var holds int
-	var next int64
+	var res dialect.Released
 	var ok bool
+	var sent time.Time
 	err := l.m.retry(ctx, func() (err error) {
-		holds, next, ok, err = l.m.store.Release(ctx, l.name, hashToken(l.name, tok))
+		sent = time.Now()
+		res, ok, err = l.m.store.Release(ctx, l.name, hashToken(l.name, tok))
 		return err
 	})
 	if err != nil {
 		return dbError("release", l.name, err)
 	}
+	holds := res.Holds
 	if ok && holds == 0 {
-		l.m.wakeHead(l.name, next)
+		l.m.wakeHead(l.name, res, sent)
 	}
 	var released *Event // observed after the handle's mutex is let go
 	l.mu.Lock()

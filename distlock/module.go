@@ -28,6 +28,7 @@ type Module struct {
 	wg     sync.WaitGroup
 
 	mu         sync.Mutex     // orders spawn's wg.Add before Close's wg.Wait
+	lining     sync.WaitGroup // waiting Acquires with a place in a line (see inLine)
 	giving     sync.WaitGroup // background give-backs (see giveBack)
 	storeGone  bool           // set under mu once Close stops give-backs
 	guarded    sync.Map       // guardKey → struct{}: transactions Lock.Guard checked, until their bound
@@ -105,6 +106,9 @@ func (m *Module) Close() error {
 		m.cancel()
 		m.mu.Unlock()
 		m.wg.Wait()
+		// Waiting Acquires leave their lines before give-backs stop: one
+		// may have been granted its lock as it left (see inLine.leave).
+		waitBounded(&m.lining, giveBackTimeout)
 		m.mu.Lock()
 		m.storeGone = true
 		m.mu.Unlock()
@@ -112,6 +116,33 @@ func (m *Module) Close() error {
 		m.closeErr = m.store.Close()
 	})
 	return m.closeErr
+}
+
+// waitBounded waits for wg, for at most d.
+func waitBounded(wg *sync.WaitGroup, d time.Duration) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+}
+
+// enterLine counts a waiting Acquire that takes a place in a line, until
+// it leaves (see Close); after Close it returns ErrClosed.
+func (m *Module) enterLine() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.alive(); err != nil {
+		return err
+	}
+	m.lining.Add(1)
+	return nil
 }
 
 // alive returns ErrClosed after Close.
@@ -143,12 +174,18 @@ func (m *Module) spawn(f func()) error {
 func (m *Module) pushing() bool { return m.push.Load() }
 
 // wakeHead wakes the waiter at the head of the line of name, whose ticket
-// a release returned, if it waits in this Module. When the release could
-// not tell (0: nobody waits, or the dialect does not read the line on
-// release), the first waiter of this Module, if any, looks.
-func (m *Module) wakeHead(name string, next int64) {
-	if next != 0 {
-		m.waiters.wake(place{name, next}, true)
+// a release returned (and to whom it may have granted the lock), if it
+// waits in this Module; sent is when the release was sent. When the
+// release could not tell (0: nobody
+// waits, or the dialect does not read the line on release), the first
+// waiter of this Module, if any, looks.
+func (m *Module) wakeHead(name string, res dialect.Released, sent time.Time) {
+	if res.Next != 0 {
+		g := grant{fence: res.Fence}
+		if res.Fence > 0 {
+			g.deadline = sent.Add(res.Remaining)
+		}
+		m.waiters.wake(place{name, res.Next}, true, g)
 		return
 	}
 	m.waiters.wakeNext(name, 0)
@@ -178,7 +215,10 @@ func (m *Module) relay(l dialect.Listener) {
 			m.cfg.Logger.DebugContext(m.ctx, "distlock: listening for releases")
 			m.push.Store(true)
 			m.waiters.wakeAll()
-		}, func(name string, next int64, vouched bool) { m.waiters.wake(place{name, next}, vouched) })
+		}, func(n dialect.Notice) {
+			// A grant's expiry is the waiter's place's (see inLine.bound).
+			m.waiters.wake(place{n.Name, n.Next}, n.Vouched, grant{fence: n.Fence})
+		})
 		m.push.Store(false)
 		m.waiters.wakeAll() // waiters poll until it listens again
 		if m.ctx.Err() != nil {

@@ -1,6 +1,9 @@
 package distlock
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
 // waiters are the goroutines of this Module waiting in the line of a lock,
 // each known by its place (name and ticket), so that a release wakes the
@@ -17,14 +20,26 @@ type place struct {
 }
 
 // waiter is woken by a send on ch (buffered: a wake-up is never lost, and
-// never blocks the waker). local, set before the send, says that a release
-// in this Module woke it: the lock certainly was released. A wake-up
-// pushed by the database may be spurious (anyone allowed to NOTIFY can
-// send one), and the waiter checks it with a read before it writes.
+// never blocks the waker). local, set before the send, says that a
+// release in this Module (or one vouched for: see dialect.Notice) woke
+// it: the lock certainly was released; fence, that the release granted
+// it the lock (see dialect.Granter). A wake-up pushed by the database may
+// be spurious (anyone allowed to NOTIFY can send one), and the waiter
+// checks it with a read before it writes.
 type waiter struct {
 	ch    chan struct{}
 	mu    sync.Mutex
 	local bool
+	grant grant
+}
+
+// grant is a release's grant of the lock to a waiter's place (see
+// dialect.Granter): the fence of the acquisition and, when the release
+// said how long it lasts, the waiter's local, conservative estimate of
+// its expiry (zero when the waiter must read it).
+type grant struct {
+	fence    int64
+	deadline time.Time
 }
 
 // add registers the waiter at p and returns it with a function that
@@ -58,13 +73,14 @@ func (w *waiters) move(from, to place, e *waiter) {
 }
 
 // wake wakes the waiter at p, if it is in this Module; local says the
-// release was this Module's own.
-func (w *waiters) wake(p place, local bool) {
+// release was this Module's own (or vouched for), and g, when its fence
+// is positive, that it granted the lock to p.
+func (w *waiters) wake(p place, local bool, g grant) {
 	w.mu.Lock()
 	e := w.m[p]
 	w.mu.Unlock()
 	if e != nil {
-		e.signal(local)
+		e.signal(local, g)
 	}
 }
 
@@ -94,7 +110,7 @@ func (w *waiters) wakeNext(name string, ticket int64) {
 	}
 	w.mu.Unlock()
 	if next != nil {
-		next.signal(false)
+		next.signal(false, grant{})
 	}
 }
 
@@ -103,13 +119,16 @@ func (w *waiters) wakeAll() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, e := range w.m {
-		e.signal(false)
+		e.signal(false, grant{})
 	}
 }
 
-func (e *waiter) signal(local bool) {
+func (e *waiter) signal(local bool, g grant) {
 	e.mu.Lock()
 	e.local = e.local || local
+	if local && g.fence > 0 {
+		e.grant = g
+	}
 	e.mu.Unlock()
 	select {
 	case e.ch <- struct{}{}:
@@ -117,11 +136,12 @@ func (e *waiter) signal(local bool) {
 	}
 }
 
-// woken reports, once per signal, whether a release in this Module sent
-// it; call it after receiving from ch.
-func (e *waiter) woken() (local bool) {
+// woken reports, once per signal, whether a release in this Module (or
+// one vouched for) sent it, and the grant it made, if it made one; call
+// it after receiving from ch.
+func (e *waiter) woken() (local bool, g grant) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	local, e.local = e.local, false
-	return local
+	local, g, e.local, e.grant = e.local, e.grant, false, grant{}
+	return local, g
 }

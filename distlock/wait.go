@@ -94,11 +94,22 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (acquired bool, err error
 			if q, err = l.join(ctx); err == nil {
 				err = q.look(ctx)
 			}
+		case q.known && q.st.Free && q.st.Ahead == 0:
+			// The lock was free for this place when last read, and the
+			// attempt found it held since: most likely by a release that
+			// granted it to this place meanwhile. Read it again now.
+			err = q.look(ctx)
 		}
 		if err == nil {
 			lastErr = nil // the database answers; the lock is simply held
 			l.m.cfg.Logger.DebugContext(ctx, "distlock: waiting in line", "name", l.name, "holder", res.Row.Owner, "ticket", q.p.ticket)
 			err = q.await(ctx, res.Row)
+		}
+		if err == nil && q.granted != nil {
+			q.taken = true // the grant removed the place
+			l.dropPending(pending)
+			l.takeGrant(q.tok, *q.granted)
+			return true, nil
 		}
 		if err != nil {
 			if !survivable(err) || ctx.Err() != nil || l.m.alive() != nil {

@@ -38,11 +38,11 @@ func listenOutcome(t *testing.T, tg target, db, notifyDB *sql.DB, table, name st
 	releasedCh := make(chan struct{}, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- l.Listen(ctx, func() { close(readyCh) }, func(n string, _ int64, _ bool) {
+		done <- l.Listen(ctx, func() { close(readyCh) }, func(n dialect.Notice) {
 			mu.Lock()
-			got = append(got, n)
+			got = append(got, n.Name)
 			mu.Unlock()
-			if n == name {
+			if n.Name == name {
 				releasedCh <- struct{}{}
 			}
 		})

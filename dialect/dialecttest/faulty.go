@@ -40,6 +40,7 @@ type faulty struct {
 	// refusal, without running it (see refuseNext).
 	refuse  func(query string) bool
 	refusal error
+	sticky  bool // refuse every matching statement, not only the next
 }
 
 // faulty opens a pool on the test's database whose statements can be
@@ -69,7 +70,15 @@ func (f *faulty) setAlways(fl fault) {
 func (f *faulty) refuseNext(match func(query string) bool, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.refuse, f.refusal = match, err
+	f.refuse, f.refusal, f.sticky = match, err, false
+}
+
+// refuseAll makes every statement that match matches fail with err
+// without running it, from now on.
+func (f *faulty) refuseAll(match func(query string) bool, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.refuse, f.refusal, f.sticky = match, err, true
 }
 
 // refused reports the error with which query is refused, if it is.
@@ -79,7 +88,9 @@ func (f *faulty) refused(query string) error {
 	if f.refuse == nil || !f.refuse(query) {
 		return nil
 	}
-	f.refuse = nil
+	if !f.sticky {
+		f.refuse = nil
+	}
 	return f.refusal
 }
 

@@ -91,6 +91,9 @@ func Run(t *testing.T, h Harness) {
 		{"IdleWaiterIsCheap", testIdleWaiterIsCheap},
 		{"NoJumpingTheLine", testNoJumpingTheLine},
 		{"ReentryIgnoresLine", testReentryIgnoresLine},
+		{"GrantOnRelease", testGrantOnRelease},
+		{"DeadGranteeLapses", testDeadGranteeLapses},
+		{"GiveUpRacingGrant", testGiveUpRacingGrant},
 		{"BadNames", testBadNames},
 		{"NamesStoredLiterally", testNamesStoredLiterally},
 		{"BadTokens", testBadTokens},
@@ -135,6 +138,19 @@ type bundle struct {
 	raw   *sql.DB // for the suite's own SQL (Harness.RawDSN)
 	mod   *distlock.Module
 	ctx   context.Context
+}
+
+// grants reports whether the dialect's releases grant the lock to the
+// head of its line (dialect.Granter).
+func (b *bundle) grants(t *testing.T) bool {
+	t.Helper()
+	st, err := b.h.Dialect.Bind(b.db, b.table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	g, ok := st.(dialect.Granter)
+	return ok && g.Grants()
 }
 
 // setup opens a pool, creates a fresh table and a Module on it.

@@ -159,7 +159,7 @@ func listenWorks(t *testing.T, ctx context.Context, l dialect.Listener) error {
 	defer cancel()
 	ready := make(chan struct{})
 	done := make(chan error, 1)
-	go func() { done <- l.Listen(ctx, func() { close(ready) }, func(string, int64, bool) {}) }()
+	go func() { done <- l.Listen(ctx, func() { close(ready) }, func(dialect.Notice) {}) }()
 	select {
 	case <-ready:
 		cancel()

@@ -98,7 +98,7 @@ func (s *store) ReleaseTx(ctx context.Context, tx *sql.Tx, name string, tokenHas
 	if err != nil || id == 0 {
 		return 0, 0, false, classify(err)
 	}
-	return releasedHolds(id)
+	return releasedHolds(id).Holds, 0, true, nil
 }
 
 func (s *store) Classify(err error) error { return classify(err) }

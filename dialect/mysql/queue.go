@@ -48,12 +48,14 @@ func newQueueStatements(r *strings.Replacer) queueStatements {
 	}
 }
 
-func (s *store) Enqueue(ctx context.Context, name, owner string, reserve time.Duration) (int64, error) {
+// Enqueue takes a place; its release does not grant (req.Hash and req.TTL
+// are not stored).
+func (s *store) Enqueue(ctx context.Context, req dialect.EnqueueRequest) (int64, error) {
 	q, err := s.statements(ctx)
 	if err != nil {
 		return 0, err
 	}
-	res, err := s.exec(ctx, q.queue.enqueue, name, owner, reserve.Microseconds())
+	res, err := s.exec(ctx, q.queue.enqueue, req.Name, req.Owner, req.Reserve.Microseconds())
 	if err != nil {
 		return 0, err
 	}
@@ -62,7 +64,8 @@ func (s *store) Enqueue(ctx context.Context, name, owner string, reserve time.Du
 }
 
 // Renew is two statements: MySQL's UPDATE returns no row.
-func (s *store) Renew(ctx context.Context, name string, ticket int64, reserve time.Duration) (dialect.QueueState, bool, error) {
+func (s *store) Renew(ctx context.Context, p dialect.Place, reserve time.Duration) (dialect.QueueState, bool, error) {
+	name, ticket := p.Name, p.Ticket
 	q, err := s.statements(ctx)
 	if err != nil {
 		return dialect.QueueState{}, false, err
@@ -74,11 +77,12 @@ func (s *store) Renew(ctx context.Context, name string, ticket int64, reserve ti
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return dialect.QueueState{}, false, classify(err)
 	}
-	st, err := s.Poll(ctx, name, ticket)
+	st, err := s.Poll(ctx, p)
 	return st, err == nil, err
 }
 
-func (s *store) Poll(ctx context.Context, name string, ticket int64) (dialect.QueueState, error) {
+func (s *store) Poll(ctx context.Context, p dialect.Place) (dialect.QueueState, error) {
+	name, ticket := p.Name, p.Ticket
 	var st dialect.QueueState
 	q, err := s.statements(ctx)
 	if err != nil {

@@ -90,27 +90,27 @@ func (s *store) Extend(ctx context.Context, req dialect.ExtendRequest) (dialect.
 	return row, true, nil
 }
 
-func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, int64, bool, error) {
+func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dialect.Released, bool, error) {
 	q, err := s.statements(ctx)
 	if err != nil {
-		return 0, 0, false, err
+		return dialect.Released{}, false, err
 	}
 	res, err := s.exec(ctx, q.release, name, tokenHash)
 	if err != nil {
-		return 0, 0, false, err
+		return dialect.Released{}, false, err
 	}
 	id, err := res.LastInsertId() // see statements.release
 	if err != nil || id == 0 {
-		return 0, 0, false, classify(err)
+		return dialect.Released{}, false, classify(err)
 	}
-	return releasedHolds(id)
+	return releasedHolds(id), true, nil
 }
 
 // releasedHolds reads the LAST_INSERT_ID of a release (see
 // statements.release): the holds left; the head of the line is unknown
 // (0).
-func releasedHolds(id int64) (int, int64, bool, error) {
-	return int(id - 1), 0, true, nil
+func releasedHolds(id int64) dialect.Released {
+	return dialect.Released{Holds: int(id - 1)}
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {

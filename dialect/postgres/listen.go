@@ -52,7 +52,7 @@ var errNotSession = errors.New("postgres: a NOTIFY did not reach the LISTEN conn
 // own, has arrived within probeTimeout. When either check fails, or once
 // the Store has met a pooler (see pooler.go), Listen returns an error
 // wrapping dialect.ErrListenUnsupported and the waiters poll.
-func (s *store) Listen(ctx context.Context, ready func(), released func(name string, next int64, vouched bool)) error {
+func (s *store) Listen(ctx context.Context, ready func(), released func(dialect.Notice)) error {
 	if s.pooled.Load() {
 		return fmt.Errorf("%w: %w", dialect.ErrListenUnsupported, errPooled)
 	}
@@ -94,8 +94,8 @@ func (s *store) Listen(ctx context.Context, ready func(), released func(name str
 		if n == nil { // after other asynchronous messages (notices)
 			continue
 		}
-		if name, next, vouched, ok := s.parseReleased(n.Payload); ok {
-			released(name, next, vouched)
+		if notice, ok := s.parseReleased(n.Payload); ok {
+			released(notice)
 		}
 	}
 }
@@ -169,21 +169,29 @@ func (s *store) probe(ctx context.Context, cfg *pgx.ConnConfig, conn *pgx.Conn, 
 	}
 }
 
-// parseReleased reads a release's notification, "ticket:nonce name" (or
-// "ticket name" from a distlock that sent no nonce): the head's ticket,
-// and whether the nonce is this Store's (see store.nonce).
-func (s *store) parseReleased(payload string) (name string, next int64, vouched, ok bool) {
+// parseReleased reads a release's notification, "ticket:nonce name" or,
+// for a grant, "ticket:nonce:fence name" (or "ticket name" from a
+// distlock that sent no nonce): the head's ticket, whether the nonce is
+// this Store's (see store.nonce), and the grant's fence.
+func (s *store) parseReleased(payload string) (dialect.Notice, bool) {
 	head, name, ok := strings.Cut(payload, " ")
-	ticket, nonce, hasNonce := strings.Cut(head, ":")
+	ticket, rest, hasNonce := strings.Cut(head, ":")
 	next, err := strconv.ParseInt(ticket, 10, 64)
 	if !ok || err != nil || next <= 0 {
-		return "", 0, false, false
+		return dialect.Notice{}, false
 	}
+	n := dialect.Notice{Name: name, Next: next}
 	if hasNonce {
-		n, err := strconv.ParseInt(nonce, 10, 64)
-		vouched = err == nil && n != 0 && n == s.nonce
+		nonce, fence, granted := strings.Cut(rest, ":")
+		v, err := strconv.ParseInt(nonce, 10, 64)
+		n.Vouched = err == nil && v != 0 && v == s.nonce
+		if granted && n.Vouched {
+			if f, err := strconv.ParseInt(fence, 10, 64); err == nil && f > 0 {
+				n.Fence = f
+			}
+		}
 	}
-	return name, next, vouched, true
+	return n, true
 }
 
 // newNonce returns a random, non-zero nonce.

@@ -109,28 +109,67 @@ SELECT * FROM taken`),
 WHERE name = $1 AND token_hash = $2 AND expires_at > now()
 RETURNING {ROW}`),
 
-		// The last hold's release returns the ticket of the live head of
-		// the lock's line, if any, and announces it to every process
-		// ("ticket:nonce name", the nonce of the Store that took the place:
-		// see store.nonce); NOTIFY is delivered when the statement commits
-		// (PostgreSQL serialises the commits of notifying transactions, so
-		// a release nobody waits for sends none). A release never hands
-		// the lock to anyone, so it commits without waiting for the disk
-		// (synchronous_commit off, for this transaction only): if the
-		// server crashed before the WAL reached the disk, the lost release
-		// would only keep the lock until it expires, and the next durable
-		// commit (the head's acquisition, which waits for this one to be
-		// visible) flushes the WAL up to and including it.
-		release: r.Replace(`UPDATE {TABLE} AS t SET
-    holds      = t.holds - 1,
-    expires_at = CASE WHEN t.holds <= 1 THEN now() ELSE t.expires_at END
-FROM (SELECT coalesce(h.ticket, 0) AS next, coalesce(h.nonce, 0) AS nonce FROM (SELECT) AS one
-    LEFT JOIN LATERAL (SELECT q.ticket, q.nonce FROM {TABLE_queue} AS q
-        WHERE q.name = $1 AND q.expires_at > now() ORDER BY q.ticket LIMIT 1) AS h ON true) AS head
-WHERE t.name = $1 AND t.token_hash = $2 AND t.expires_at > now()
-RETURNING t.holds, CASE WHEN t.holds = 0 THEN head.next ELSE 0 END,
-    CASE WHEN t.holds = 0 AND head.next > 0 THEN pg_notify({TABLE_released}, head.next || ':' || head.nonce || ' ' || t.name) IS NULL END,
-    ` + async),
+		// The last hold's release looks at the live head of the lock's
+		// line. When its place carries a token hash (see
+		// dialect.Granter), the release grants it the lock in the same
+		// statement: the place is removed, and the row takes its hash,
+		// owner and lease, a fresh fence, and its expiry (a waiter that
+		// died in line holds the lock no longer than it held its place).
+		// The expiry is the one the DELETE returns: the place's latest
+		// version, which every renewal its waiter saw succeed had written
+		// (one that comes later finds the place gone), so the waiter's
+		// own estimate of its place's expiry is one of the grant's too.
+		// (Should the holder re-enter while releasing, so that the hold
+		// released is not the last, the place is gone but nothing is
+		// granted: its waiter finds it gone and takes another.)
+		// Otherwise the lock becomes free for the head to take. Either way the head is announced to every process
+		// ("ticket:nonce name", or "ticket:nonce:fence name" for a grant;
+		// the nonce of the Store that took the place: see store.nonce);
+		// NOTIFY is delivered when the statement commits (PostgreSQL
+		// serialises the commits of notifying transactions, so a release
+		// nobody waits for sends none).
+		//
+		// A release that grants is an acquisition and commits durably.
+		// One that hands the lock to nobody commits without waiting for
+		// the disk (synchronous_commit off, for this transaction only):
+		// if the server crashed before the WAL reached the disk, the lost
+		// release would only keep the lock until it expires, and the next
+		// durable commit (the head's acquisition, which waits for this
+		// one to be visible) flushes the WAL up to and including it.
+		//
+		// Parameters: $1 name, $2 token hash. The reply: the holds the
+		// token has left, the head's ticket (when the last hold went), the
+		// grant's fence (0: none) and the µs it lasts, and two columns for
+		// their side effects.
+		release: r.Replace(`WITH head AS (
+    SELECT q.ticket, q.nonce FROM {TABLE_queue} AS q
+    WHERE q.name = $1 AND q.expires_at > now() ORDER BY q.ticket LIMIT 1
+), granted AS (
+    DELETE FROM {TABLE_queue} AS q USING head
+    WHERE q.name = $1 AND q.ticket = head.ticket AND q.token_hash IS NOT NULL
+        AND EXISTS (SELECT 1 FROM {TABLE} AS t WHERE t.name = $1 AND t.token_hash = $2 AND t.expires_at > now() AND t.holds <= 1)
+    RETURNING q.token_hash, q.owner, q.lease, q.expires_at
+), released AS (
+    UPDATE {TABLE} AS t SET
+        holds       = CASE WHEN t.holds > 1 THEN t.holds - 1 WHEN g.token_hash IS NOT NULL THEN 1 ELSE 0 END,
+        token_hash  = CASE WHEN t.holds <= 1 AND g.token_hash IS NOT NULL THEN g.token_hash ELSE t.token_hash END,
+        owner       = CASE WHEN t.holds <= 1 AND g.token_hash IS NOT NULL THEN g.owner ELSE t.owner END,
+        fence       = CASE WHEN t.holds <= 1 AND g.token_hash IS NOT NULL THEN nextval('{TABLE_fence_seq}') ELSE t.fence END,
+        acquired_at = CASE WHEN t.holds <= 1 AND g.token_hash IS NOT NULL THEN now() ELSE t.acquired_at END,
+        lease       = CASE WHEN t.holds <= 1 AND g.token_hash IS NOT NULL THEN g.lease ELSE t.lease END,
+        expires_at  = CASE WHEN t.holds > 1 THEN t.expires_at WHEN g.token_hash IS NOT NULL THEN g.expires_at ELSE now() END
+    FROM (SELECT) AS one LEFT JOIN head AS h ON true LEFT JOIN granted AS g ON true
+    WHERE t.name = $1 AND t.token_hash = $2 AND t.expires_at > now()
+    RETURNING t.name, CASE WHEN t.token_hash = $2 THEN t.holds ELSE 0 END AS holds,
+        coalesce(h.ticket, 0) AS head, coalesce(h.nonce, 0) AS nonce,
+        CASE WHEN t.token_hash = $2 THEN 0 ELSE t.fence END AS granted,
+        (extract(epoch FROM t.expires_at - now()) * 1000000)::bigint AS remaining
+)
+SELECT r.holds, CASE WHEN r.holds = 0 THEN r.head ELSE 0 END, r.granted, r.remaining,
+    CASE WHEN r.holds = 0 AND r.head > 0 THEN pg_notify({TABLE_released}, r.head || ':' || r.nonce
+        || CASE WHEN r.granted > 0 THEN ':' || r.granted ELSE '' END || ' ' || r.name) IS NULL END,
+    CASE WHEN r.granted = 0 THEN ` + async + ` END
+FROM released AS r`),
 
 		inspect: r.Replace(`SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE name = $1 AND expires_at > now()`),
 

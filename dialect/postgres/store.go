@@ -38,13 +38,15 @@ func (s *store) Extend(ctx context.Context, req dialect.ExtendRequest) (dialect.
 	return row, ok, err
 }
 
-func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, int64, bool, error) {
-	var holds int
-	var next int64
+func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dialect.Released, bool, error) {
+	var res dialect.Released
+	var remaining int64
 	var notified, async sql.NullBool
-	ok, err := s.queryRow(ctx, s.sql.release, func(sc dialect.Scanner) error { return sc.Scan(&holds, &next, &notified, &async) },
-		name, tokenHash)
-	return holds, next, ok, err
+	ok, err := s.queryRow(ctx, s.sql.release, func(sc dialect.Scanner) error {
+		return sc.Scan(&res.Holds, &res.Next, &res.Fence, &remaining, &notified, &async)
+	}, name, tokenHash)
+	res.Remaining = time.Duration(remaining) * time.Microsecond
+	return res, ok, err
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {

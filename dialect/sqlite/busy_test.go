@@ -149,7 +149,7 @@ func TestStoreWritesTakeTurns(t *testing.T) {
 					err = fmt.Errorf("%s: not acquired", name)
 				}
 				if err == nil {
-					_, _, _, err = st.Release(ctx, name, hash)
+					_, _, err = st.Release(ctx, name, hash)
 				}
 				if err != nil {
 					errs <- err

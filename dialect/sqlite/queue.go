@@ -54,7 +54,10 @@ func scanState(sc dialect.Scanner, st *dialect.QueueState) error {
 	return nil
 }
 
-func (s *store) Enqueue(ctx context.Context, name, owner string, reserve time.Duration) (int64, error) {
+// Enqueue takes a place; its release does not grant (req.Hash and req.TTL
+// are not stored).
+func (s *store) Enqueue(ctx context.Context, req dialect.EnqueueRequest) (int64, error) {
+	name, owner, reserve := req.Name, req.Owner, req.Reserve
 	var ticket int64
 	err := s.write(ctx, func() error {
 		_, err := s.queryRow(ctx, s.sql.queue.enqueue, func(sc dialect.Scanner) error { return sc.Scan(&ticket) },
@@ -64,7 +67,8 @@ func (s *store) Enqueue(ctx context.Context, name, owner string, reserve time.Du
 	return ticket, err
 }
 
-func (s *store) Renew(ctx context.Context, name string, ticket int64, reserve time.Duration) (dialect.QueueState, bool, error) {
+func (s *store) Renew(ctx context.Context, p dialect.Place, reserve time.Duration) (dialect.QueueState, bool, error) {
+	name, ticket := p.Name, p.Ticket
 	var st dialect.QueueState
 	var ok bool
 	err := s.write(ctx, func() (err error) {
@@ -75,7 +79,8 @@ func (s *store) Renew(ctx context.Context, name string, ticket int64, reserve ti
 	return st, ok, err
 }
 
-func (s *store) Poll(ctx context.Context, name string, ticket int64) (dialect.QueueState, error) {
+func (s *store) Poll(ctx context.Context, p dialect.Place) (dialect.QueueState, error) {
+	name, ticket := p.Name, p.Ticket
 	var st dialect.QueueState
 	_, err := s.queryRow(ctx, s.sql.queue.poll, func(sc dialect.Scanner) error { return scanState(sc, &st) },
 		sql.Named("name", name), sql.Named("ticket", ticket))

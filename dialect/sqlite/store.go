@@ -101,9 +101,8 @@ func (s *store) Extend(ctx context.Context, req dialect.ExtendRequest) (dialect.
 // keep the lock until it expires, and the next durable commit (the next
 // acquisition, which sees the release) syncs the WAL up to and including
 // it.
-func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int, int64, bool, error) {
-	var holds int
-	var next int64
+func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dialect.Released, bool, error) {
+	var res dialect.Released
 	var ok bool
 	err := s.write(ctx, func() error {
 		conn, err := s.db.Conn(ctx)
@@ -121,10 +120,10 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (int
 			}
 		}()
 		ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.release, sql.Named("name", name), sql.Named("hash", tokenHash)),
-			func(sc dialect.Scanner) error { return sc.Scan(&holds, &next) })
+			func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Next) })
 		return classify(err)
 	})
-	return holds, next, ok, err
+	return res, ok, err
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {

@@ -18,4 +18,8 @@ const (
 	PollHot   = time.Second
 	PollShare = 32
 	PollMax   = 50 * time.Millisecond
+	// PickUpAfter is how long after a grant from the line its holder
+	// extends it to make the lease its own (sooner when the grant would
+	// expire first).
+	PickUpAfter = 50 * time.Millisecond
 )

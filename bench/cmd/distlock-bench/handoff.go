@@ -39,7 +39,8 @@ const settleMin, settleSpread = 20 * time.Millisecond, 200 * time.Millisecond
 // was released (see distlock/line.go), with the library's own timing.
 func distlockWakeNote(db string) string {
 	if db == target.Postgres {
-		return fmt.Sprintf("a place in the lock's FIFO line; the release's NOTIFY names the head, which alone wakes "+
+		return fmt.Sprintf("a place in the lock's FIFO line; the release grants the lock to the head in its own statement, "+
+			"and its NOTIFY wakes that waiter alone, which holds the lock without another statement "+
 			"(its place's renewal read every %v is the fallback)", pace.RenewEvery)
 	}
 	return fmt.Sprintf("a place in the lock's FIFO line; the Module's first waiter in line reads the lock every %v "+

@@ -1,0 +1,2 @@
+ALTER TABLE distlock_queue DROP COLUMN IF EXISTS lease;
+ALTER TABLE distlock_queue DROP COLUMN IF EXISTS token_hash;
