@@ -68,11 +68,16 @@ WHERE name = :name AND token_hash = :hash AND expires_at > {NOW}
 RETURNING {ROW}`),
 
 		// The last hold's release also names the head of the lock's line,
-		// whom the releaser wakes.
+		// whom the releaser wakes. It does nothing when it would be the
+		// last and the head's place carries a hash: that release grants
+		// the lock (see store.grant). With :grantable false it releases
+		// regardless (inside grant's transaction).
 		release: r.Replace(`UPDATE {TABLE} SET
     holds      = holds - 1,
     expires_at = CASE WHEN holds <= 1 THEN {NOW} ELSE expires_at END
 WHERE name = :name AND token_hash = :hash AND expires_at > {NOW}
+    AND (holds > 1 OR NOT :grantable OR NOT coalesce((SELECT q.token_hash IS NOT NULL FROM {TABLE_queue} AS q
+        WHERE q.name = :name AND q.expires_at > {NOW} ORDER BY ticket LIMIT 1), 0))
 RETURNING holds, CASE WHEN holds = 0 THEN coalesce((SELECT ticket FROM {TABLE_queue} AS q
     WHERE q.name = :name AND q.expires_at > {NOW} ORDER BY ticket LIMIT 1), 0) ELSE 0 END`),
 

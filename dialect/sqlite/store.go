@@ -96,11 +96,12 @@ func (s *store) Extend(ctx context.Context, req dialect.ExtendRequest) (dialect.
 
 // Release commits without waiting for the disk: it runs on a connection
 // of the pool switched to synchronous=NORMAL for the statement (and back
-// to FULL after). A release hands the lock to nobody: if the machine lost
-// power before the WAL reached the disk, the lost release would only
+// to FULL after). Such a release hands the lock to nobody: if the machine
+// lost power before the WAL reached the disk, the lost release would only
 // keep the lock until it expires, and the next durable commit (the next
 // acquisition, which sees the release) syncs the WAL up to and including
-// it.
+// it. The statement leaves alone a last hold whose release would grant
+// the lock to the head of its line: grant does that, durably.
 func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dialect.Released, bool, error) {
 	var res dialect.Released
 	var ok bool
@@ -119,11 +120,103 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dia
 				dialect.Discard(conn)
 			}
 		}()
-		ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.release, sql.Named("name", name), sql.Named("hash", tokenHash)),
+		ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.release, sql.Named("name", name), sql.Named("hash", tokenHash),
+			sql.Named("grantable", true)),
 			func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Next) })
 		return classify(err)
 	})
+	if err == nil && !ok {
+		// Not held, or its last hold goes to the head of the line.
+		return s.grant(ctx, name, tokenHash)
+	}
 	return res, ok, err
+}
+
+// place is the head of a line, as head reads it.
+type place struct {
+	ticket  int64
+	hash    []byte
+	owner   string
+	lease   int64 // ms
+	expires int64 // Unix ms
+}
+
+// head reads the live head of the line of name on conn; ok is false when
+// nobody waits.
+func (s *store) head(ctx context.Context, conn *sql.Conn, name string) (place, bool, error) {
+	var h place
+	ok, err := dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.queue.head, sql.Named("name", name)), func(sc dialect.Scanner) error {
+		return sc.Scan(&h.ticket, &h.hash, &h.owner, &h.lease, &h.expires)
+	})
+	return h, ok, classify(err)
+}
+
+// grant releases tokenHash's hold and, if it was the last, grants the lock
+// to the head of the line, in one write transaction (BEGIN IMMEDIATE) on a
+// pool connection, which commits durably: the grant is an acquisition.
+// The lock takes the place's hash, owner and lease, the next fence, and the
+// place's expiry (a waiter that died in line holds the lock no longer than
+// its place), and the place is removed. The head is read again inside the
+// transaction, which no other writer can enter.
+func (s *store) grant(ctx context.Context, name string, tokenHash []byte) (dialect.Released, bool, error) {
+	var res dialect.Released
+	var ok bool
+	err := s.write(ctx, func() error {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return classify(err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+			return classify(err)
+		}
+		committed := false
+		defer func() {
+			if !committed {
+				if _, err := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
+					dialect.Discard(conn) // its transaction's state is unknown
+				}
+			}
+		}()
+		h, found, err := s.head(ctx, conn, name)
+		if err != nil {
+			return err
+		}
+		if found && h.hash != nil {
+			var remaining int64
+			ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.queue.grant, sql.Named("name", name), sql.Named("hash", tokenHash),
+				sql.Named("to_hash", h.hash), sql.Named("to_owner", h.owner), sql.Named("to_lease", h.lease),
+				sql.Named("to_expires", h.expires)),
+				func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Fence, &remaining) })
+			if err != nil || !ok {
+				return classify(err)
+			}
+			if res.Holds == 0 {
+				if _, err := conn.ExecContext(ctx, s.sql.queue.granted, sql.Named("ticket", h.ticket)); err != nil {
+					return classify(err)
+				}
+				res.Next, res.Remaining = h.ticket, time.Duration(remaining)*time.Millisecond
+			} else {
+				res.Fence = 0
+			}
+		} else { // the place went meanwhile: a plain release, durable here
+			ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.release, sql.Named("name", name), sql.Named("hash", tokenHash),
+				sql.Named("grantable", false)),
+				func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Next) })
+			if err != nil || !ok {
+				return classify(err)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+			return classify(err)
+		}
+		committed = true
+		return nil
+	})
+	if err != nil {
+		return dialect.Released{}, false, err
+	}
+	return res, ok, nil
 }
 
 func (s *store) Inspect(ctx context.Context, name string) (dialect.Row, bool, error) {
