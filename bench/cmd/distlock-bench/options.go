@@ -19,11 +19,12 @@ const (
 	secThroughput = "throughput"
 	secHandoff    = "handoff"
 	secHot        = "hot"
+	secStall      = "stall"
 	secVacuum     = "vacuum"
 	secMemory     = "memory"
 )
 
-var allSections = []string{secLatency, secThroughput, secHandoff, secHot, secVacuum, secMemory}
+var allSections = []string{secLatency, secThroughput, secHandoff, secHot, secStall, secVacuum, secMemory}
 
 // options are the command's flags.
 type options struct {
@@ -34,6 +35,7 @@ type options struct {
 	Out            string
 	Lease          time.Duration
 	HandoffSamples int
+	StallSamples   int
 	PGLockHandoff  bool
 	HandoffLimit   time.Duration
 	HotDuration    time.Duration
@@ -69,8 +71,8 @@ func parseOptions(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("-rounds must be at least 1")
 	case o.Duration <= 0 || o.HotDuration <= 0:
 		return o, fmt.Errorf("-duration and -hot-duration must be positive")
-	case o.HandoffSamples < 1:
-		return o, fmt.Errorf("-handoff-samples must be at least 1")
+	case o.HandoffSamples < 1 || o.StallSamples < 1:
+		return o, fmt.Errorf("-handoff-samples and -stall-samples must be at least 1")
 	case o.VacuumRows < 0 || o.HeldLocks < 0 || o.VacuumBatch < 0:
 		return o, fmt.Errorf("-vacuum-rows, -vacuum-batch and -held-locks must not be negative")
 	}
@@ -96,6 +98,7 @@ func defineFlags(o *options, stderr io.Writer) (fs *flag.FlagSet, only, dbs *str
 	fs.StringVar(&o.Out, "out", "../BENCHMARKS.md", `report file ("-": standard output)`)
 	fs.DurationVar(&o.Lease, "lease", time.Minute, "distlock MaxTime and pglock lease in the latency runs")
 	fs.IntVar(&o.HandoffSamples, "handoff-samples", 10, "hand-offs per subject per round")
+	fs.IntVar(&o.StallSamples, "stall-samples", 5, "waiters killed at the head of a line, per database")
 	fs.BoolVar(&o.PGLockHandoff, "pglock-handoff", true,
 		fmt.Sprintf("measure pglock's hand-off at its defaults (takes about one %v lease)", pglock.DefaultLeaseDuration))
 	fs.DurationVar(&o.HandoffLimit, "handoff-limit", 30*time.Second, "longest wait for one hand-off")

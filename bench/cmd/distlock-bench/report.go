@@ -44,6 +44,7 @@ meaningful figures.
 	renderThroughput(&b, res)
 	renderHandoff(&b, res)
 	renderHot(&b, res)
+	renderStall(&b, res)
 	renderVacuum(&b, res)
 	renderMemory(&b, res)
 	renderNotes(&b, res)

@@ -50,6 +50,7 @@ func hotResults() *results {
 				hotRound(16, 900, 4000, 4800, 0, 16), hotRound(20, 800, 3000, 5100, 4, 16), hotRound(16, 1000, 4500, 4900, 8, 8)}},
 		},
 		Handoff: []*handoffSeries{handoffAt(0.4, 0.6, 0.9)},
+		Stall:   []stallSample{{Stall: 300 * time.Millisecond}, {Stall: 700 * time.Millisecond}, {Stall: 500 * time.Millisecond}},
 		Latency: []*latencySeries{latencyRounds(roleFloor, 2, 2, 2), latencyRounds(roleDistlock, 1.6, 1.7, 1.8)},
 	}
 	my := &dbResult{Name: target.MySQL, Label: dbLabels[target.MySQL], Settings: target.Settings{Version: "10.11"},
@@ -58,6 +59,7 @@ func hotResults() *results {
 			{Key: "get_lock", Label: "GET_LOCK", Rounds: []hot.Result{hotRound(5000, 3, 9, 12, 2500, 2500)}},
 		},
 		Handoff: []*handoffSeries{handoffAt(4, 6, 8)},
+		Stall:   []stallSample{{Stall: 300 * time.Millisecond}, {TimedOut: true}},
 		Latency: []*latencySeries{latencyRounds(roleFloor, 2), latencyRounds(roleDistlock, 2.4)},
 	}
 	sq := &dbResult{Name: target.SQLite, Label: dbLabels[target.SQLite], Skipped: "not wanted"}
@@ -106,19 +108,22 @@ func TestHotVerdicts(t *testing.T) {
 		got[v.goal] = v
 	}
 	for goal, want := range map[string]string{
-		"11. PostgreSQL hot name: distlock ≥ 1.5× pglock's acquisitions/s (same run)": met(true),
-		"11. PostgreSQL: hot-name distlock ≥ 1,000 acquisitions/s":                    met(true),
-		"11. MariaDB/MySQL: hot-name distlock ≥ 1,000 acquisitions/s":                 met(false),
-		"11. SQLite: hot-name distlock ≥ 1,000 acquisitions/s":                        "–",
-		"11. PostgreSQL: hot-name distlock p99 wait ≤ 100 ms":                         met(true),
-		"11. MariaDB/MySQL: hot-name distlock p99 wait ≤ 100 ms":                      met(false),
-		"11. SQLite: hot-name distlock p99 wait ≤ 100 ms":                             "–",
-		"11. PostgreSQL: cross-process hand-off p50 ≤ 1 ms":                           met(true),
-		"11. MariaDB/MySQL: cross-process hand-off p50 ≤ 5 ms":                        met(false),
-		"11. SQLite: cross-process hand-off p50 ≤ 5 ms":                               "–",
-		"11. PostgreSQL: uncontended acquire+release p50 ≤ 0.9× the write floor":      met(true),
-		"11. MariaDB/MySQL: uncontended acquire+release p50 ≤ 1.1× the write floor":   met(false),
-		"11. SQLite: uncontended acquire+release p50 ≤ 0.9× the write floor":          "–",
+		"11. PostgreSQL hot name: distlock ≥ 1.5× pglock's acquisitions/s (same run)":         met(true),
+		"11. PostgreSQL: hot-name distlock ≥ 1,000 acquisitions/s":                            met(true),
+		"11. MariaDB/MySQL: hot-name distlock ≥ 1,000 acquisitions/s":                         met(false),
+		"11. SQLite: hot-name distlock ≥ 1,000 acquisitions/s":                                "–",
+		"11. PostgreSQL: hot-name distlock p99 wait ≤ 100 ms":                                 met(true),
+		"11. MariaDB/MySQL: hot-name distlock p99 wait ≤ 100 ms":                              met(false),
+		"11. SQLite: hot-name distlock p99 wait ≤ 100 ms":                                     "–",
+		"11. PostgreSQL: cross-process hand-off p50 ≤ 1 ms":                                   met(true),
+		"11. MariaDB/MySQL: cross-process hand-off p50 ≤ 5 ms":                                met(false),
+		"11. SQLite: cross-process hand-off p50 ≤ 5 ms":                                       "–",
+		"11. PostgreSQL: uncontended acquire+release p50 ≤ 0.9× the write floor":              met(true),
+		"11. MariaDB/MySQL: uncontended acquire+release p50 ≤ 1.1× the write floor":           met(false),
+		"11. SQLite: uncontended acquire+release p50 ≤ 0.9× the write floor":                  "–",
+		"11. PostgreSQL: a waiter SIGKILLed at the head of the line stalls the lock ≤ 1 s":    met(true),
+		"11. MariaDB/MySQL: a waiter SIGKILLed at the head of the line stalls the lock ≤ 1 s": met(false),
+		"11. SQLite: a waiter SIGKILLed at the head of the line stalls the lock ≤ 1 s":        "–",
 	} {
 		v, ok := got[goal]
 		if !ok {
@@ -132,8 +137,11 @@ func TestHotVerdicts(t *testing.T) {
 			t.Errorf("%q: measured %q, want not measured", goal, v.measured)
 		}
 	}
-	if n := len(got); n != 13 {
-		t.Errorf("%d issue 11 verdicts, want 13", n)
+	if n := len(got); n != 16 {
+		t.Errorf("%d issue 11 verdicts, want 16", n)
+	}
+	if v := got["11. PostgreSQL: a waiter SIGKILLed at the head of the line stalls the lock ≤ 1 s"]; v.measured != "p50 500 ms, max 700 ms (n = 3, 0 timed out)" {
+		t.Errorf("stall verdict measured %q", v.measured)
 	}
 	pg := got["11. PostgreSQL hot name: distlock ≥ 1.5× pglock's acquisitions/s (same run)"]
 	if want := "distlock 2000 ±10% acq/s, pglock 16.0 ±25%: 125× ±28%"; pg.measured != want {

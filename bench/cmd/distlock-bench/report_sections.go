@@ -11,6 +11,7 @@ import (
 	"github.com/distlock/distlock/bench/internal/stats"
 	"github.com/distlock/distlock/bench/internal/target"
 	"github.com/distlock/distlock/bench/internal/vacuum"
+	"github.com/distlock/distlock/internal/pace"
 )
 
 // dur formats a duration in ms, or in s from one second on.
@@ -141,6 +142,28 @@ func renderHandoff(b *strings.Builder, res *results) {
 		"just before the release call instead. Samples from all rounds are pooled; with few samples, p99 is the "+
 		"largest but one or the largest.\n\n", settleMin, settleMin+settleSpread)
 	table(b, []string{"database", "lock", "how the waiter learns", "n", "p50", "p99", "max", "p50 from sent", "timeouts"}, rows)
+}
+
+func renderStall(b *strings.Builder, res *results) {
+	var rows [][]string
+	for _, db := range measured(res) {
+		if len(db.Stall) == 0 {
+			continue
+		}
+		n, timedOut, p50, most, kill := stallStats(db.Stall)
+		rows = append(rows, []string{db.Label, fmt.Sprint(n), dur(p50), dur(most), dur(kill), fmt.Sprint(timedOut)})
+	}
+	if len(rows) == 0 {
+		return
+	}
+	b.WriteString("## 12. A waiter killed at the head of the line\n\n")
+	fmt.Fprintf(b, "This process holds a lock; a waiter process takes the first place in its line, a second waiter "+
+		"(this process, through a Module and pool of its own) the next; the first is SIGKILLed and the holder "+
+		"releases at once. The stall runs from the release call returning to the second waiter's acquire returning: "+
+		"the dead waiter's place (renewed every %v, lapsing %v after its last renewal) or, where the release grants "+
+		"the lock to the head of the line, the grant made to the dead place, lasts that long. \"From the kill\" runs "+
+		"from the SIGKILL instead.\n\n", pace.RenewEvery, pace.Reserve)
+	table(b, []string{"database", "n", "stall p50", "stall max", "p50 from the kill", "timeouts"}, rows)
 }
 
 func renderVacuum(b *strings.Builder, res *results) {

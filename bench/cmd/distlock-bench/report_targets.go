@@ -20,6 +20,7 @@ const (
 	targetHotPGLock = 1.5                    // distlock ÷ pglock acquisitions/s on a hot name, PostgreSQL
 	targetHotAcq    = 1000                   // distlock acquisitions/s on a hot name, every database
 	targetHotP99    = 100 * time.Millisecond // distlock's wait p99 on a hot name, every database
+	targetStall     = time.Second            // a waiter killed at the head of the line stalls the lock, every database
 )
 
 // Issue 11's targets that differ by database.
@@ -132,6 +133,16 @@ func hotVerdicts(res *results) []verdict {
 		limit := targetHandoffP50By[name]
 		out = append(out, handoffVerdict(fmt.Sprintf("11. %s: cross-process hand-off p50 ≤ %s", dbLabels[name], plainMs(limit)),
 			res.db(name), limit))
+	}
+	for _, name := range target.All {
+		v := verdict{goal: fmt.Sprintf("11. %s: a waiter SIGKILLed at the head of the line stalls the lock ≤ %g s",
+			dbLabels[name], targetStall.Seconds()), measured: none, outcome: "–"}
+		if db := res.db(name); db != nil && len(db.Stall) > 0 {
+			n, timedOut, p50, most, _ := stallStats(db.Stall)
+			v.measured = fmt.Sprintf("p50 %s, max %s (n = %d, %d timed out)", dur(p50), dur(most), n, timedOut)
+			v.outcome = met(n > 0 && timedOut == 0 && most <= targetStall)
+		}
+		out = append(out, v)
 	}
 	for _, name := range target.All {
 		limit := targetFloorRatioBy[name]

@@ -39,6 +39,7 @@ type dbResult struct {
 	Throughput []*throughputSeries
 	Handoff    []*handoffSeries
 	Hot        []*hotSeries
+	Stall      []stallSample
 	Vacuum     *vacuumResult
 	Held       *heldmem.Result
 

@@ -72,6 +72,7 @@ func runAll(ctx context.Context, o options, log io.Writer) (*results, error) {
 		{secThroughput, runThroughput},
 		{secHandoff, runHandoff},
 		{secHot, runHot},
+		{secStall, runStall},
 		{secVacuum, runVacuum},
 		{secMemory, runHeld},
 	}

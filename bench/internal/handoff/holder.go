@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ type Helper struct {
 	in    io.WriteCloser
 	lines chan string
 	done  chan error
+	proc  *os.Process // nil in tests that serve in-process
 }
 
 // Start starts the helper process cmd (whose stdin and stdout must be
@@ -45,7 +47,34 @@ func Start(cmd *exec.Cmd) (*Helper, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("handoff: start helper: %w", err)
 	}
-	return newHelper(in, out, cmd.Wait), nil
+	h := newHelper(in, out, cmd.Wait)
+	h.proc = cmd.Process
+	return h, nil
+}
+
+// Begin has the helper start waiting for names, and returns once it said
+// it is about to (its acquires may not have reached the database yet).
+func (h *Helper) Begin(ctx context.Context, names []string, limit time.Duration) error {
+	if _, err := fmt.Fprintf(h.in, "wait %s\n", strings.Join(names, " ")); err != nil {
+		return fmt.Errorf("handoff: %w", err)
+	}
+	line, err := h.next(ctx, limit)
+	if err != nil {
+		return err
+	}
+	if line != "ready" {
+		return fmt.Errorf("%w: got %q, want ready", errProtocol, line)
+	}
+	return nil
+}
+
+// Kill ends the helper with SIGKILL: it neither releases nor leaves
+// anything. Close then only reaps it.
+func (h *Helper) Kill() error {
+	if h.proc == nil {
+		return fmt.Errorf("handoff: no process to kill")
+	}
+	return h.proc.Kill()
 }
 
 // newHelper speaks to a helper through its stdin (in) and stdout (out);
@@ -112,11 +141,8 @@ func (h *Helper) Measure(ctx context.Context, holder lockers.Locker, names []str
 		}
 		unlocks = append(unlocks, u)
 	}
-	if _, err := fmt.Fprintf(h.in, "wait %s\n", strings.Join(names, " ")); err != nil {
-		return nil, fmt.Errorf("handoff: %w", err)
-	}
-	if line, err := h.next(ctx, 30*time.Second); err != nil || line != "ready" {
-		return nil, errors.Join(err, fmt.Errorf("%w: %q, want ready", errProtocol, line))
+	if err := h.Begin(ctx, names, 30*time.Second); err != nil {
+		return nil, err
 	}
 	time.Sleep(settle)
 	sent := make(map[string][2]int64, len(names))
