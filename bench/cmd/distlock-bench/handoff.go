@@ -92,11 +92,13 @@ func runHandoff(ctx context.Context, e *env, db *dbResult, t *target.Target) err
 			return err
 		}
 		defer s.helper.Close()
-		// One unmeasured hand-off: connect, prepare, start listening.
-		if _, err := s.helper.Measure(ctx, s.holder, []string{e.name("handoff-warm", s.key)}, settleMin, e.opts.HandoffLimit); err != nil {
-			return fmt.Errorf("%s warm-up: %w", s.key, err)
+		// The first hand-off, to a process that has just started
+		// (connecting, preparing, listening), is reported apart.
+		fresh, err := s.helper.Measure(ctx, s.holder, []string{e.name("handoff-fresh", s.key)}, settleMin, e.opts.HandoffLimit)
+		if err != nil {
+			return fmt.Errorf("%s first hand-off: %w", s.key, err)
 		}
-		db.Handoff = append(db.Handoff, &handoffSeries{Key: s.key, Label: s.label, Note: s.note})
+		db.Handoff = append(db.Handoff, &handoffSeries{Key: s.key, Label: s.label, Note: s.note, Fresh: fresh})
 	}
 	for r := range e.opts.Rounds {
 		for i := range subjects {

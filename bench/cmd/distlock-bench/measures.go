@@ -53,8 +53,8 @@ func (s *latencySeries) ops() int {
 // the release returning (and from it being sent), with timed-out samples
 // counted as longer than any other.
 type handoffStats struct {
-	N, TimedOut            int
-	P50, P99, Max, SentP50 time.Duration
+	N, TimedOut                 int
+	P50, P90, P99, Max, SentP50 time.Duration
 }
 
 func (s *handoffSeries) stats() handoffStats {
@@ -71,6 +71,7 @@ func (s *handoffSeries) stats() handoffStats {
 	}
 	l := stats.Summarize(ret)
 	st.P50, st.P99, st.Max = l.P50, l.P99, l.Max
+	st.P90 = stats.Percentile(ret, 90)
 	st.SentP50 = stats.Percentile(sent, 50)
 	return st
 }

@@ -65,6 +65,9 @@ type handoffSeries struct {
 	Key, Label string
 	Note       string
 	Samples    []handoff.Sample
+	// Fresh is the first hand-off to the waiter process, just started
+	// (connecting, preparing, listening), apart from Samples.
+	Fresh []handoff.Sample
 }
 
 // hotSeries is one subject's hot-name runs, once per round.
