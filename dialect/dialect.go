@@ -309,6 +309,9 @@ type QueueState struct {
 	// for Remaining.
 	Granted bool
 	Fence   int64
+	// Leave says that the grant spent the place without removing it:
+	// the waiter removes it (see AcquireResult.Queued).
+	Leave bool
 }
 
 // ErrListenUnsupported is returned (wrapped) by Listener.Listen when push

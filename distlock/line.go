@@ -57,6 +57,7 @@ type inLine struct {
 	tok     Token
 	hash    []byte
 	granted *grant // set when a release granted the lock to tok
+	spent   bool   // the grant left the place for its waiter to remove
 	// bound is the waiter's local, conservative estimate of its place's
 	// expiry (the send time of the last enqueue or renewal that
 	// succeeded, plus reserve). A grant takes its expiry from the place
@@ -128,11 +129,14 @@ func (q *inLine) leave() {
 		// the database cannot push), or the turn this one gave up.
 		q.l.m.waiters.wakeNext(q.p.name, q.p.ticket)
 	}
-	if !q.taken {
+	switch {
+	case !q.taken:
 		q.l.m.dequeue(q.p)
 		if q.tok != "" {
 			q.l.m.giveBack(q.l.name, q.tok)
 		}
+	case q.spent:
+		q.l.m.dequeue(q.p) // a grant spent it without removing it
 	}
 }
 
@@ -277,6 +281,7 @@ func (q *inLine) renew(ctx context.Context) (st dialect.QueueState, ok bool, err
 func (q *inLine) sawGrant(st dialect.QueueState, sent time.Time, err error) {
 	if err == nil && st.Granted && q.tok != "" && q.granted == nil {
 		q.granted = &grant{fence: st.Fence, deadline: sent.Add(st.Remaining)}
+		q.spent = st.Leave
 		q.l.m.cfg.Logger.Debug("distlock: granted the lock from the line", "name", q.p.name, "how", "read")
 	}
 }

@@ -180,16 +180,39 @@ func newStatements(table string, tidb bool) statements {
 			"    fence = fence + 0 * LAST_INSERT_ID((fence << 19) | {LEASE_CODE})\n" +
 			"WHERE name = ? AND token_hash = ? AND expires_at > {NOW}"),
 		// LAST_INSERT_ID is the holds before the release (≥ 1), or 0 when
-		// no live row matched. It does not read the line: a subquery of an
-		// UPDATE share-locks what it reads until the transaction ends, and
-		// in the caller's transaction (ReleaseTx) that deadlocked with
-		// waiters taking places. Nothing pushes releases to other
-		// processes here; the releaser wakes the first waiter of its own
-		// Module, which reads the line.
-		release: r.Replace("UPDATE {TABLE} SET\n" +
-			"    expires_at = CASE WHEN holds <= 1 THEN {NOW} ELSE expires_at END,\n" +
-			"    holds = LAST_INSERT_ID(holds) - 1\n" +
-			"WHERE name = ? AND token_hash = ? AND expires_at > {NOW}"),
+		// no live row matched. The last hold's release grants the lock
+		// to the live head of the line when its place carries a hash (see
+		// dialect.Granter): the row takes the place's hash, owner and
+		// lease, the next fence and the place's expiry (a waiter that
+		// died in line holds the lock no longer than its place), and
+		// records the place's ticket, which spends it (the line skips it;
+		// its waiter removes it, see QueueState.Leave). Otherwise the row
+		// becomes free, for the head to take.
+		//
+		// The head is a derived table, materialized before the row is
+		// updated, which skips the places the lock's last acquisition
+		// spent; InnoDB share-locks what it reads until this statement
+		// commits. (ReleaseTx, in the caller's transaction, does not read
+		// the line: held until that transaction ends, such locks
+		// deadlocked with waiters taking places.) Every condition reads
+		// holds, which is assigned last, and the head: left-to-right and
+		// simultaneous assignment agree. Parameters: name, name, name,
+		// hash.
+		release: r.Replace("UPDATE {TABLE} AS t LEFT JOIN (\n" +
+			"    SELECT q.ticket, q.token_hash, q.owner, q.lease_us, q.expires_at FROM {TABLE_queue} AS q\n" +
+			"    WHERE q.name = ? AND q.expires_at > {NOW}\n" +
+			"        AND q.ticket > IFNULL((SELECT l.ticket FROM {TABLE} AS l WHERE l.name = ?), 0)\n" +
+			"    ORDER BY q.ticket LIMIT 1) AS h ON h.token_hash IS NOT NULL\n" +
+			"SET t.expires_at = CASE WHEN t.holds > 1 THEN t.expires_at WHEN h.ticket IS NOT NULL THEN h.expires_at ELSE {NOW} END,\n" +
+			"    t.token_hash = CASE WHEN t.holds <= 1 AND h.ticket IS NOT NULL THEN h.token_hash ELSE t.token_hash END,\n" +
+			"    t.owner = CASE WHEN t.holds <= 1 AND h.ticket IS NOT NULL THEN h.owner ELSE t.owner END,\n" +
+			"    t.fence = CASE WHEN t.holds <= 1 AND h.ticket IS NOT NULL THEN t.fence + 1 ELSE t.fence END,\n" +
+			"    t.acquired_at = CASE WHEN t.holds <= 1 AND h.ticket IS NOT NULL THEN {NOW} ELSE t.acquired_at END,\n" +
+			"    t.lease_us = CASE WHEN t.holds <= 1 AND h.ticket IS NOT NULL THEN h.lease_us ELSE t.lease_us END,\n" +
+			"    t.ticket = CASE WHEN t.holds <= 1 AND h.ticket IS NOT NULL THEN h.ticket ELSE t.ticket END,\n" +
+			"    t.holds = CASE WHEN t.holds <= 1 AND h.ticket IS NOT NULL THEN LAST_INSERT_ID(t.holds) * 0 + 1\n" +
+			"        ELSE LAST_INSERT_ID(t.holds) - 1 END\n" +
+			"WHERE t.name = ? AND t.token_hash = ? AND t.expires_at > {NOW}"),
 		inspect: r.Replace("SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE name = ? AND expires_at > {NOW}"),
 		list:    r.Replace("SELECT {ROW}, {WAITERS} FROM {TABLE} WHERE expires_at > {NOW} ORDER BY name"),
 
