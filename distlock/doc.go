@@ -60,10 +60,10 @@
 // PostgreSQL, anywhere (LISTEN/NOTIFY); elsewhere the first waiter of each
 // Module polls with reads. Info.Waiters counts the line.
 //
-// On PostgreSQL the release goes further: it grants the lock to the head
-// of the line in its own statement and commit (a new acquisition, with
-// its own fence, made durably), and the woken waiter holds the lock
-// without sending another statement. Until its holder makes the lease its
+// The release goes further: it grants the lock to the head of the line in
+// its own statement and commit (a new acquisition, with its own fence,
+// made durably), and the woken waiter holds the lock without sending
+// another statement. Until its holder makes the lease its
 // own with an Extend, which it does in the background 50 ms later (a
 // lock released sooner never needs one), a granted lock lasts only as
 // long as the waiter's place would have: a waiter that died in line

@@ -15,7 +15,10 @@ import (
 // with an Extend, its pick-up, in the background: pickUpAfter after the
 // grant (a lock released before then never needs one, which keeps a hot
 // lock at one durable commit per hand-off), and sooner if the grant's
-// expiry is nearer, at half the time left.
+// expiry is nearer, at half the time left. (A transaction that Guards the
+// lock holds its row, and so the pick-up, until it ends: one that starts
+// at once and outlasts the grant's expiry keeps the work excluded, but the
+// lock is expired after it, and the next Guard or Extend says so.)
 const pickUpAfter = pace.PickUpAfter
 
 // takeGrant makes the handle the holder of the acquisition a release
@@ -24,7 +27,7 @@ const pickUpAfter = pace.PickUpAfter
 func (l *Lock) takeGrant(tok Token, g grant) {
 	l.mu.Lock()
 	l.tok, l.holds, l.since = tok, 1, time.Now()
-	l.fence, l.lease, l.deadline = g.fence, l.maxTime, g.deadline
+	l.fence, l.lease, l.deadline, l.granted = g.fence, l.maxTime, g.deadline, g.deadline
 	l.mu.Unlock()
 	l.m.background(func(ctx context.Context) { l.pickUp(ctx, tok, g.deadline) })
 }
@@ -47,10 +50,7 @@ func (l *Lock) pickUp(ctx context.Context, tok Token, deadline time.Time) {
 	defer cancel()
 	pause := l.m.cfg.RetryInterval
 	for {
-		l.mu.Lock()
-		pending := l.tok == tok && l.deadline.Equal(deadline)
-		l.mu.Unlock()
-		if !pending {
+		if !l.pickUpPending(tok) {
 			return // released, extended or re-entered: the lease is taken care of
 		}
 		err := l.extend(ctx, tok)
@@ -67,4 +67,12 @@ func (l *Lock) pickUp(ctx context.Context, tok Token, deadline time.Time) {
 		}
 		pause = min(2*pause, l.m.cfg.MaxRetryInterval)
 	}
+}
+
+// pickUpPending reports whether the handle holds tok by a grant that no
+// extend has made its own yet.
+func (l *Lock) pickUpPending(tok Token) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.tok == tok && !l.granted.IsZero()
 }

@@ -37,6 +37,9 @@ type Lock struct {
 	deadline time.Time     // local, conservative estimate of the expiry
 	lease    time.Duration // the acquisition's lease, as last read back
 	since    time.Time     // when this handle's acquisition began (for Event.Held)
+	// granted is the expiry of an acquisition granted from the line and
+	// not yet picked up (see grant.go); zero otherwise.
+	granted time.Time
 }
 
 // String describes the handle without its token, so that printing a Lock
@@ -274,7 +277,7 @@ func (l *Lock) renewed(start time.Time, lease time.Duration) {
 	if lease <= 0 {
 		lease = l.maxTime
 	}
-	l.lease, l.deadline = lease, start.Add(lease)
+	l.lease, l.deadline, l.granted = lease, start.Add(lease), time.Time{}
 }
 
 // leaseOf returns the current acquisition's lease as last read back, or

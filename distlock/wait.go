@@ -14,7 +14,9 @@ import (
 // in the lock's line (see line.go) and waits for its turn: a release wakes
 // the head of the line alone, in this Module at once and, on dialects
 // that push, anywhere; otherwise the first waiter of this Module polls
-// with reads. Waiting never writes but to renew the place.
+// with reads. Where the release grants the lock to the head (see
+// grant.go), the woken waiter holds it without another statement.
+// Waiting never writes but to renew the place.
 //
 // A waiting acquire waits through failures that retrying survives: lost
 // connections, statements cut short, a server that cannot serve now (see

@@ -43,9 +43,10 @@ func distlockWakeNote(db string) string {
 			"and its NOTIFY wakes that waiter alone, which holds the lock without another statement "+
 			"(its place's renewal read every %v is the fallback)", pace.RenewEvery)
 	}
-	return fmt.Sprintf("a place in the lock's FIFO line; the Module's first waiter in line reads the lock every %v "+
-		"(× places ahead + 1) for %v after the line last moved, then ever less often, at most every %v; "+
-		"a release in its own process wakes the head at once", pace.PollMin, pace.PollHot, pace.PollMax)
+	return fmt.Sprintf("a place in the lock's FIFO line; the release grants the lock to the head in its own statement "+
+		"(SQLite: transaction); the Module's first waiter in line reads the lock every %v "+
+		"(× places ahead + 1) for %v after the line last moved, then ever less often, at most every %v, and holds it once "+
+		"it reads the grant; a release in its own process wakes the head at once", pace.PollMin, pace.PollHot, pace.PollMax)
 }
 
 type handoffSubject struct {
