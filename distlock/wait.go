@@ -107,7 +107,9 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (acquired bool, err error
 			l.m.cfg.Logger.DebugContext(ctx, "distlock: waiting in line", "name", l.name, "holder", res.Row.Owner, "ticket", q.p.ticket)
 			err = q.await(ctx, res.Row)
 		}
-		if err == nil && q.granted != nil {
+		if err == nil && q.granted != nil && l.m.alive() == nil {
+			// (Granted as the Module closes: leave gives it back, and
+			// the acquire ends with ErrClosed below.)
 			q.taken = true // the grant removed the place
 			l.dropPending(pending)
 			l.takeGrant(q.tok, *q.granted)
