@@ -189,19 +189,20 @@ func newStatements(table string, tidb bool) statements {
 		// its waiter removes it, see QueueState.Leave). Otherwise the row
 		// becomes free, for the head to take.
 		//
-		// The head is joined by its ticket, the least live one after the
-		// places the lock's last acquisition spent (a subquery on the
-		// line's index, which no temporary table holds: a derived table
-		// cost every release a third more); InnoDB share-locks what it
-		// reads until this statement commits. (ReleaseTx, in the caller's transaction, does not read
+		// The head is a derived table, materialized before the row is
+		// updated, which skips the places the lock's last acquisition
+		// spent; InnoDB share-locks what it reads until this statement
+		// commits. (ReleaseTx, in the caller's transaction, does not read
 		// the line: held until that transaction ends, such locks
 		// deadlocked with waiters taking places.) Every condition reads
-		// holds, which is assigned last, and the head, joined before any
-		// assignment: left-to-right and simultaneous assignment agree.
-		// Parameters: name, hash.
-		release: r.Replace("UPDATE {TABLE} AS t LEFT JOIN {TABLE_queue} AS h ON h.name = t.name AND h.token_hash IS NOT NULL\n" +
-			"    AND h.ticket = (SELECT MIN(q.ticket) FROM {TABLE_queue} AS q\n" +
-			"        WHERE q.name = t.name AND q.expires_at > {NOW} AND q.ticket > t.ticket)\n" +
+		// holds, which is assigned last, and the head: left-to-right and
+		// simultaneous assignment agree. Parameters: name, name, name,
+		// hash.
+		release: r.Replace("UPDATE {TABLE} AS t LEFT JOIN (\n" +
+			"    SELECT q.ticket, q.token_hash, q.owner, q.lease_us, q.expires_at FROM {TABLE_queue} AS q\n" +
+			"    WHERE q.name = ? AND q.expires_at > {NOW}\n" +
+			"        AND q.ticket > IFNULL((SELECT l.ticket FROM {TABLE} AS l WHERE l.name = ?), 0)\n" +
+			"    ORDER BY q.ticket LIMIT 1) AS h ON h.token_hash IS NOT NULL\n" +
 			"SET t.expires_at = CASE WHEN t.holds > 1 THEN t.expires_at WHEN h.ticket IS NOT NULL THEN h.expires_at ELSE {NOW} END,\n" +
 			"    t.token_hash = CASE WHEN t.holds <= 1 AND h.ticket IS NOT NULL THEN h.token_hash ELSE t.token_hash END,\n" +
 			"    t.owner = CASE WHEN t.holds <= 1 AND h.ticket IS NOT NULL THEN h.owner ELSE t.owner END,\n" +

@@ -95,7 +95,7 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dia
 	if err != nil {
 		return dialect.Released{}, false, err
 	}
-	res, err := s.exec(ctx, q.release, name, tokenHash)
+	res, err := s.exec(ctx, q.release, name, name, name, tokenHash)
 	if err != nil {
 		return dialect.Released{}, false, err
 	}
