@@ -41,6 +41,19 @@ func (s *store) write(ctx context.Context, f func() error) error {
 	return f()
 }
 
+// onConn runs f, in the Store's turn to write, on a connection of the
+// pool of its own (which f may set up and undo, or discard).
+func (s *store) onConn(ctx context.Context, f func(conn *sql.Conn) error) error {
+	return s.write(ctx, func() error {
+		conn, err := s.db.Conn(ctx)
+		if err != nil {
+			return classify(err)
+		}
+		defer conn.Close()
+		return f(conn)
+	})
+}
+
 func (s *store) Acquire(ctx context.Context, req dialect.AcquireRequest) (dialect.AcquireResult, error) {
 	var res dialect.AcquireResult
 	var heldHash any // NULL when the caller holds nothing
@@ -105,12 +118,7 @@ func (s *store) Extend(ctx context.Context, req dialect.ExtendRequest) (dialect.
 func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dialect.Released, bool, error) {
 	var res dialect.Released
 	var ok bool
-	err := s.write(ctx, func() error {
-		conn, err := s.db.Conn(ctx)
-		if err != nil {
-			return classify(err)
-		}
-		defer conn.Close()
+	err := s.onConn(ctx, func(conn *sql.Conn) error {
 		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
 			return classify(err)
 		}
@@ -120,6 +128,7 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dia
 				dialect.Discard(conn)
 			}
 		}()
+		var err error
 		ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.release, sql.Named("name", name), sql.Named("hash", tokenHash),
 			sql.Named("grantable", true)),
 			func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Next) })
@@ -161,12 +170,7 @@ func (s *store) head(ctx context.Context, conn *sql.Conn, name string) (place, b
 func (s *store) grant(ctx context.Context, name string, tokenHash []byte) (dialect.Released, bool, error) {
 	var res dialect.Released
 	var ok bool
-	err := s.write(ctx, func() error {
-		conn, err := s.db.Conn(ctx)
-		if err != nil {
-			return classify(err)
-		}
-		defer conn.Close()
+	err := s.onConn(ctx, func(conn *sql.Conn) error {
 		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 			return classify(err)
 		}
