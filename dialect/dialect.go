@@ -76,7 +76,7 @@ type Store interface {
 	// Renew keeps the place p in its line until now + reserve, and reads
 	// the lock as Poll does. ok is false when the place is gone (it
 	// lapsed and was removed, its holder took the lock, or a release
-	// granted it the lock: st.Granted).
+	// granted it the lock: st.Granted()).
 	Renew(ctx context.Context, p Place, reserve time.Duration) (st QueueState, ok bool, err error)
 
 	// Poll reads, without writing, how the lock stands for the waiter
@@ -304,15 +304,17 @@ type QueueState struct {
 	Ahead int
 	// Remaining is how long the holder still has, when it is held.
 	Remaining time.Duration
-	// Granted says that a release granted the lock to the waiter (its
-	// place's Hash holds it; see Granter): it holds the lock, with Fence,
-	// for Remaining.
-	Granted bool
-	Fence   int64
+	// Fence, when positive, says that a release granted the lock to the
+	// waiter (its place's Hash holds it; see Granter): it holds the lock,
+	// with that fence, for Remaining.
+	Fence int64
 	// Leave says that the grant spent the place without removing it:
 	// the waiter removes it (see AcquireResult.Queued).
 	Leave bool
 }
+
+// Granted reports whether a release granted the lock to the waiter.
+func (st QueueState) Granted() bool { return st.Fence > 0 }
 
 // ErrListenUnsupported is returned (wrapped) by Listener.Listen when push
 // wake-ups cannot work with this *sql.DB (e.g. another driver than the

@@ -201,7 +201,7 @@ func (q *inLine) await(ctx context.Context, holder dialect.Row) error {
 				q.granted = &g
 				m.cfg.Logger.DebugContext(ctx, "distlock: granted the lock from the line", "name", q.p.name, "how", how)
 				return nil
-			case local && g.fence == 0:
+			case local:
 				return nil // released here (or vouched for), and this place is the head
 			}
 			st, err = q.poll(ctx) // a notice anyone may have sent is checked
@@ -279,7 +279,7 @@ func (q *inLine) renew(ctx context.Context) (st dialect.QueueState, ok bool, err
 
 // sawGrant records a grant that a read sent at sent found.
 func (q *inLine) sawGrant(st dialect.QueueState, sent time.Time, err error) {
-	if err == nil && st.Granted && q.tok != "" && q.granted == nil {
+	if err == nil && st.Granted() && q.tok != "" && q.granted == nil {
 		q.granted = &grant{fence: st.Fence, deadline: sent.Add(st.Remaining)}
 		q.spent = st.Leave
 		q.l.m.cfg.Logger.Debug("distlock: granted the lock from the line", "name", q.p.name, "how", "read")

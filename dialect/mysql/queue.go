@@ -105,7 +105,7 @@ func (s *store) Poll(ctx context.Context, p dialect.Place) (dialect.QueueState, 
 	st.Remaining = time.Duration(remaining) * time.Microsecond
 	// A grant spends the place (the row records its ticket) without
 	// removing it: its waiter removes it.
-	st.Granted, st.Leave = st.Fence > 0, st.Fence > 0
+	st.Leave = st.Granted()
 	return st, classify(err)
 }
 

@@ -69,7 +69,6 @@ func scanState(sc dialect.Scanner, st *dialect.QueueState, extra ...any) error {
 		return err
 	}
 	st.Remaining = time.Duration(remaining) * time.Microsecond
-	st.Granted = st.Fence > 0
 	return nil
 }
 

@@ -77,7 +77,6 @@ func scanState(sc dialect.Scanner, st *dialect.QueueState) error {
 		return err
 	}
 	st.Remaining = time.Duration(remaining) * time.Millisecond
-	st.Granted = st.Fence > 0
 	return nil
 }
 
