@@ -96,6 +96,32 @@ func (s *Stmts) QueryRow(ctx context.Context, query string, args ...any) (*sql.R
 	return st.QueryRowContext(ctx, args...), nil
 }
 
+// TxStmt is a statement of a Stmts to run inside transactions, where
+// database/sql reuses the pool's statement once it has been prepared on
+// the transaction's connection (a statement run on a *sql.Conn outside a
+// transaction is parsed again on every call).
+type TxStmt struct {
+	st    *sql.Stmt // nil after the cache was closed
+	query string
+}
+
+// ForTx returns query's statement for use in transactions. Call it before
+// the transaction's connection is taken: preparing on the pool the first
+// time needs a connection of its own, which a pool of one would never
+// give while the caller holds its only one.
+func (s *Stmts) ForTx(ctx context.Context, query string) (TxStmt, error) {
+	st, err := s.get(ctx, query)
+	return TxStmt{st: st, query: query}, err
+}
+
+// In returns the statement bound to tx (closed with it).
+func (t TxStmt) In(ctx context.Context, tx *sql.Tx) (*sql.Stmt, error) {
+	if t.st == nil {
+		return tx.PrepareContext(ctx, t.query)
+	}
+	return tx.StmtContext(ctx, t.st), nil
+}
+
 // Close closes every prepared statement (not the pool).
 func (s *Stmts) Close() error {
 	s.mu.Lock()

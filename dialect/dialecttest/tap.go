@@ -15,9 +15,11 @@ type tap struct {
 	// statement runs one statement (query's text) by calling run, and may
 	// count it, fail it or hold its reply; nil runs it.
 	statement func(ctx context.Context, query string, run func() (driver.Rows, driver.Result, error)) (driver.Rows, driver.Result, error)
-	// prepare and begin, if set, are told of each prepare and transaction.
-	prepare func(query string)
-	begin   func()
+	// prepare and begin, if set, are told of each prepare and transaction;
+	// direct, of each statement run on a connection without a prepared
+	// statement (which SQLite parses on every call).
+	prepare, direct func(query string)
+	begin           func()
 }
 
 func (tp *tap) Connect(context.Context) (driver.Conn, error) {
@@ -44,6 +46,17 @@ func (tp *tap) run(ctx context.Context, query string, do func() (driver.Rows, dr
 	return tp.statement(ctx, query, do)
 }
 
+// runDirect runs a statement sent without a prepared statement.
+func (tp *tap) runDirect(ctx context.Context, query string, do func() (driver.Rows, driver.Result, error)) (driver.Rows, driver.Result, error) {
+	if tp.direct != nil {
+		tp.direct(query)
+	}
+	if tp.statement == nil {
+		return do()
+	}
+	return tp.statement(ctx, query, do)
+}
+
 type tapConn struct {
 	driver.Conn
 	tp *tap
@@ -54,7 +67,7 @@ func (c *tapConn) QueryContext(ctx context.Context, query string, args []driver.
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	rows, _, err := c.tp.run(ctx, query, func() (driver.Rows, driver.Result, error) {
+	rows, _, err := c.tp.runDirect(ctx, query, func() (driver.Rows, driver.Result, error) {
 		rows, err := q.QueryContext(ctx, query, args)
 		return rows, nil, err
 	})
@@ -66,7 +79,7 @@ func (c *tapConn) ExecContext(ctx context.Context, query string, args []driver.N
 	if !ok {
 		return nil, driver.ErrSkip
 	}
-	_, res, err := c.tp.run(ctx, query, func() (driver.Rows, driver.Result, error) {
+	_, res, err := c.tp.runDirect(ctx, query, func() (driver.Rows, driver.Result, error) {
 		res, err := e.ExecContext(ctx, query, args)
 		return nil, res, err
 	})

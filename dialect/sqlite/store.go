@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
@@ -115,10 +116,19 @@ func (s *store) Extend(ctx context.Context, req dialect.ExtendRequest) (dialect.
 // acquisition, which sees the release) syncs the WAL up to and including
 // it. The statement leaves alone a last hold whose release would grant
 // the lock to the head of its line: grant does that, durably.
+//
+// The statement runs in a transaction of its own (the setting cannot
+// change inside one), where database/sql reuses the statement prepared on
+// that connection: outside one, a statement on a *sql.Conn is parsed again
+// on every call, which cost more than the rest of the release.
 func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dialect.Released, bool, error) {
+	release, err := s.stmts.ForTx(ctx, s.sql.release)
+	if err != nil {
+		return dialect.Released{}, false, classify(err)
+	}
 	var res dialect.Released
 	var ok bool
-	err := s.onConn(ctx, func(conn *sql.Conn) error {
+	err = s.onConn(ctx, func(conn *sql.Conn) error {
 		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
 			return classify(err)
 		}
@@ -128,17 +138,42 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dia
 				dialect.Discard(conn)
 			}
 		}()
-		var err error
-		ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.release, sql.Named("name", name), sql.Named("hash", tokenHash),
-			sql.Named("grantable", true)),
-			func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Next) })
-		return classify(err)
+		return s.inTx(ctx, conn, func(tx *sql.Tx) (err error) {
+			ok, err = s.txRow(ctx, tx, release, func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Next) },
+				sql.Named("name", name), sql.Named("hash", tokenHash), sql.Named("grantable", true))
+			return err
+		})
 	})
 	if err == nil && !ok {
 		// Not held, or its last hold goes to the head of the line.
 		return s.grant(ctx, name, tokenHash)
 	}
 	return res, ok, err
+}
+
+// inTx runs f in a transaction on conn, and commits it if f succeeds.
+func (s *store) inTx(ctx context.Context, conn *sql.Conn, f func(tx *sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return classify(err)
+	}
+	if err := f(tx); err != nil {
+		if rerr := tx.Rollback(); rerr != nil && !errors.Is(rerr, sql.ErrTxDone) {
+			dialect.Discard(conn) // its transaction's state is unknown
+		}
+		return err
+	}
+	return classify(tx.Commit())
+}
+
+// txRow runs st in tx like queryRow.
+func (s *store) txRow(ctx context.Context, tx *sql.Tx, st dialect.TxStmt, scan func(dialect.Scanner) error, args ...any) (bool, error) {
+	stmt, err := st.In(ctx, tx)
+	if err != nil {
+		return false, classify(err)
+	}
+	ok, err := dialect.ScanOne(stmt.QueryRowContext(ctx, args...), scan)
+	return ok, classify(err)
 }
 
 // place is the head of a line, as head reads it.
@@ -150,72 +185,73 @@ type place struct {
 	expires int64 // Unix ms
 }
 
-// head reads the live head of the line of name on conn; ok is false when
-// nobody waits.
-func (s *store) head(ctx context.Context, conn *sql.Conn, name string) (place, bool, error) {
-	var h place
-	ok, err := dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.queue.head, sql.Named("name", name)), func(sc dialect.Scanner) error {
-		return sc.Scan(&h.ticket, &h.hash, &h.owner, &h.lease, &h.expires)
-	})
-	return h, ok, classify(err)
+// grantStmts are the statements of grant, prepared for its transaction.
+type grantStmts struct{ head, grant, granted, release dialect.TxStmt }
+
+func (s *store) grantStmts(ctx context.Context) (g grantStmts, err error) {
+	for _, st := range []struct {
+		to    *dialect.TxStmt
+		query string
+	}{{&g.head, s.sql.queue.head}, {&g.grant, s.sql.queue.grant}, {&g.granted, s.sql.queue.granted}, {&g.release, s.sql.release}} {
+		if *st.to, err = s.stmts.ForTx(ctx, st.query); err != nil {
+			return g, classify(err)
+		}
+	}
+	return g, nil
 }
 
 // grant releases tokenHash's hold and, if it was the last, grants the lock
-// to the head of the line, in one write transaction (BEGIN IMMEDIATE) on a
-// pool connection, which commits durably: the grant is an acquisition.
-// The lock takes the place's hash, owner and lease, the next fence, and the
-// place's expiry (a waiter that died in line holds the lock no longer than
-// its place), and the place is removed. The head is read again inside the
-// transaction, which no other writer can enter.
+// to the head of the line, in one transaction on a pool connection, which
+// commits durably: the grant is an acquisition. The lock takes the place's
+// hash, owner and lease, the next fence, and the place's expiry (a waiter
+// that died in line holds the lock no longer than its place), and the
+// place is removed. The head is read again inside the transaction, which
+// takes the write lock as it begins (BEGIN IMMEDIATE, Open's _txlock); on
+// a pool whose transactions begin deferred, a writer that comes between
+// the read and the grant makes the grant fail busy, and it is retried.
 func (s *store) grant(ctx context.Context, name string, tokenHash []byte) (dialect.Released, bool, error) {
+	g, err := s.grantStmts(ctx)
+	if err != nil {
+		return dialect.Released{}, false, err
+	}
 	var res dialect.Released
 	var ok bool
-	err := s.onConn(ctx, func(conn *sql.Conn) error {
-		if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-			return classify(err)
-		}
-		committed := false
-		defer func() {
-			if !committed {
-				if _, err := conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); err != nil {
-					dialect.Discard(conn) // its transaction's state is unknown
-				}
+	err = s.onConn(ctx, func(conn *sql.Conn) error {
+		return s.inTx(ctx, conn, func(tx *sql.Tx) error {
+			var h place
+			found, err := s.txRow(ctx, tx, g.head, func(sc dialect.Scanner) error {
+				return sc.Scan(&h.ticket, &h.hash, &h.owner, &h.lease, &h.expires)
+			}, sql.Named("name", name))
+			if err != nil {
+				return err
 			}
-		}()
-		h, found, err := s.head(ctx, conn, name)
-		if err != nil {
-			return err
-		}
-		if found && h.hash != nil {
+			if !found || h.hash == nil { // the place went meanwhile: a plain release, durable here
+				ok, err = s.txRow(ctx, tx, g.release, func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Next) },
+					sql.Named("name", name), sql.Named("hash", tokenHash), sql.Named("grantable", false))
+				return err
+			}
 			var remaining int64
-			ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.queue.grant, sql.Named("name", name), sql.Named("hash", tokenHash),
+			ok, err = s.txRow(ctx, tx, g.grant, func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Fence, &remaining) },
+				sql.Named("name", name), sql.Named("hash", tokenHash),
 				sql.Named("to_hash", h.hash), sql.Named("to_owner", h.owner), sql.Named("to_lease", h.lease),
-				sql.Named("to_expires", h.expires)),
-				func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Fence, &remaining) })
+				sql.Named("to_expires", h.expires))
 			if err != nil || !ok {
-				return classify(err)
+				return err
 			}
-			if res.Holds == 0 {
-				if _, err := conn.ExecContext(ctx, s.sql.queue.granted, sql.Named("ticket", h.ticket)); err != nil {
-					return classify(err)
-				}
-				res.Next, res.Remaining = h.ticket, time.Duration(remaining)*time.Millisecond
-			} else {
+			if res.Holds > 0 {
 				res.Fence = 0
+				return nil
 			}
-		} else { // the place went meanwhile: a plain release, durable here
-			ok, err = dialect.ScanOne(conn.QueryRowContext(ctx, s.sql.release, sql.Named("name", name), sql.Named("hash", tokenHash),
-				sql.Named("grantable", false)),
-				func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Next) })
-			if err != nil || !ok {
+			granted, err := g.granted.In(ctx, tx)
+			if err == nil {
+				_, err = granted.ExecContext(ctx, sql.Named("ticket", h.ticket))
+			}
+			if err != nil {
 				return classify(err)
 			}
-		}
-		if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
-			return classify(err)
-		}
-		committed = true
-		return nil
+			res.Next, res.Remaining = h.ticket, time.Duration(remaining)*time.Millisecond
+			return nil
+		})
 	})
 	if err != nil {
 		return dialect.Released{}, false, err
