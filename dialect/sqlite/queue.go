@@ -80,17 +80,20 @@ func scanState(sc dialect.Scanner, st *dialect.QueueState) error {
 	return nil
 }
 
+// The line's writes (a place taken, renewed, removed) commit without
+// waiting for the disk (see store.async): only a crash of the machine may
+// lose one, and that ends every waiter too. (Were a place lost, its waiter
+// would find it gone at its next renewal and take another.)
+
 func (s *store) Enqueue(ctx context.Context, req dialect.EnqueueRequest) (int64, error) {
 	var ticket int64
 	var lease any // NULL without a hash
 	if req.Hash != nil {
 		lease = req.TTL.Milliseconds()
 	}
-	err := s.write(ctx, func() error {
-		_, err := s.queryRow(ctx, s.sql.queue.enqueue, func(sc dialect.Scanner) error { return sc.Scan(&ticket) },
-			sql.Named("name", req.Name), sql.Named("owner", req.Owner), sql.Named("reserve", req.Reserve.Milliseconds()),
-			sql.Named("hash", req.Hash), sql.Named("lease", lease))
-		return err
+	err := s.async(ctx, s.sql.queue.enqueue, func(ctx context.Context, st *sql.Stmt) error {
+		return classify(st.QueryRowContext(ctx, sql.Named("name", req.Name), sql.Named("owner", req.Owner),
+			sql.Named("reserve", req.Reserve.Milliseconds()), sql.Named("hash", req.Hash), sql.Named("lease", lease)).Scan(&ticket))
 	})
 	return ticket, err
 }
@@ -100,11 +103,11 @@ func (s *store) Enqueue(ctx context.Context, req dialect.EnqueueRequest) (int64,
 func (s *store) Renew(ctx context.Context, p dialect.Place, reserve time.Duration) (dialect.QueueState, bool, error) {
 	var st dialect.QueueState
 	var ok bool
-	err := s.write(ctx, func() (err error) {
-		ok, err = s.queryRow(ctx, s.sql.queue.renew, func(sc dialect.Scanner) error { return scanState(sc, &st) },
-			sql.Named("name", p.Name), sql.Named("ticket", p.Ticket), sql.Named("reserve", reserve.Milliseconds()),
-			sql.Named("hash", p.Hash))
-		return err
+	err := s.async(ctx, s.sql.queue.renew, func(ctx context.Context, stmt *sql.Stmt) (err error) {
+		ok, err = dialect.ScanOne(stmt.QueryRowContext(ctx, sql.Named("name", p.Name), sql.Named("ticket", p.Ticket),
+			sql.Named("reserve", reserve.Milliseconds()), sql.Named("hash", p.Hash)),
+			func(sc dialect.Scanner) error { return scanState(sc, &st) })
+		return classify(err)
 	})
 	if err != nil || ok || p.Hash == nil {
 		return st, ok, err
@@ -124,8 +127,8 @@ func (s *store) Poll(ctx context.Context, p dialect.Place) (dialect.QueueState, 
 func (s *store) Grants() bool { return true }
 
 func (s *store) Dequeue(ctx context.Context, name string, ticket int64) error {
-	return s.write(ctx, func() error {
-		_, err := s.stmts.Exec(ctx, s.sql.queue.dequeue, sql.Named("name", name), sql.Named("ticket", ticket))
+	return s.async(ctx, s.sql.queue.dequeue, func(ctx context.Context, st *sql.Stmt) error {
+		_, err := st.ExecContext(ctx, sql.Named("name", name), sql.Named("ticket", ticket))
 		return classify(err)
 	})
 }

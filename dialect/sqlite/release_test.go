@@ -10,9 +10,9 @@ import (
 	"github.com/distlock/distlock/distlock"
 )
 
-// A release commits with synchronous=NORMAL and leaves the connection as
-// it found it: every later statement of the pool syncs (FULL, 2), the
-// line's writes (a waiter's place taken, renewed and removed) among them.
+// A release, and the line's writes (a waiter's place taken, renewed and
+// removed), commit with synchronous=NORMAL and leave the connection as
+// they found it: every later statement of the pool syncs (FULL, 2).
 func TestReleaseRestoresSynchronous(t *testing.T) {
 	t.Parallel()
 	db, err := sqlite.Open(filepath.Join(t.TempDir(), "locks.db"))

@@ -108,27 +108,46 @@ func (s *store) Extend(ctx context.Context, req dialect.ExtendRequest) (dialect.
 	return row, ok, err
 }
 
-// Release commits without waiting for the disk: it runs on a connection
-// of the pool switched to synchronous=NORMAL for the statement (and back
-// to FULL after). Such a release hands the lock to nobody: if the machine
-// lost power before the WAL reached the disk, the lost release would only
-// keep the lock until it expires, and the next durable commit (the next
-// acquisition, which sees the release) syncs the WAL up to and including
-// it. The statement leaves alone a last hold whose release would grant
-// the lock to the head of its line: grant does that, durably.
+// Release commits without waiting for the disk (see async). Such a
+// release hands the lock to nobody: if the machine lost power before the
+// WAL reached the disk, the lost release would only keep the lock until it
+// expires, and the next durable commit (the next acquisition, which sees
+// the release) syncs the WAL up to and including it. The statement leaves
+// alone a last hold whose release would grant the lock to the head of its
+// line: grant does that, durably.
+func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dialect.Released, bool, error) {
+	var res dialect.Released
+	var ok bool
+	err := s.async(ctx, s.sql.release, func(ctx context.Context, st *sql.Stmt) (err error) {
+		ok, err = dialect.ScanOne(st.QueryRowContext(ctx, sql.Named("name", name), sql.Named("hash", tokenHash), sql.Named("grantable", true)),
+			func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Next) })
+		return classify(err)
+	})
+	if err == nil && !ok {
+		// Not held, or its last hold goes to the head of the line.
+		return s.grant(ctx, name, tokenHash)
+	}
+	return res, ok, err
+}
+
+// async runs query's statement (f runs it), in the Store's turn to write,
+// committing without waiting for the disk: on a connection of the pool
+// switched to synchronous=NORMAL for it, and back to FULL after (a
+// connection that could not be switched back is discarded). In WAL mode a
+// NORMAL commit reaches the operating system, so it survives the crash of
+// any process; only a crash of the machine (which ends every process
+// that shares the file) may lose it.
 //
 // The statement runs in a transaction of its own (the setting cannot
 // change inside one), where database/sql reuses the statement prepared on
-// that connection: outside one, a statement on a *sql.Conn is parsed again
-// on every call, which cost more than the rest of the release.
-func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dialect.Released, bool, error) {
-	release, err := s.stmts.ForTx(ctx, s.sql.release)
+// that connection: outside one, a statement on a *sql.Conn is parsed
+// again on every call, which cost more than the rest of a release.
+func (s *store) async(ctx context.Context, query string, f func(ctx context.Context, st *sql.Stmt) error) error {
+	prepared, err := s.stmts.ForTx(ctx, query)
 	if err != nil {
-		return dialect.Released{}, false, classify(err)
+		return classify(err)
 	}
-	var res dialect.Released
-	var ok bool
-	err = s.onConn(ctx, func(conn *sql.Conn) error {
+	return s.onConn(ctx, func(conn *sql.Conn) error {
 		if _, err := conn.ExecContext(ctx, "PRAGMA synchronous = NORMAL"); err != nil {
 			return classify(err)
 		}
@@ -138,17 +157,14 @@ func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dia
 				dialect.Discard(conn)
 			}
 		}()
-		return s.inTx(ctx, conn, func(tx *sql.Tx) (err error) {
-			ok, err = s.txRow(ctx, tx, release, func(sc dialect.Scanner) error { return sc.Scan(&res.Holds, &res.Next) },
-				sql.Named("name", name), sql.Named("hash", tokenHash), sql.Named("grantable", true))
-			return err
+		return s.inTx(ctx, conn, func(tx *sql.Tx) error {
+			st, err := prepared.In(ctx, tx)
+			if err != nil {
+				return classify(err)
+			}
+			return f(ctx, st)
 		})
 	})
-	if err == nil && !ok {
-		// Not held, or its last hold goes to the head of the line.
-		return s.grant(ctx, name, tokenHash)
-	}
-	return res, ok, err
 }
 
 // inTx runs f in a transaction on conn, and commits it if f succeeds.
