@@ -97,6 +97,18 @@ func (w *waiters) localHead(p place) bool {
 	return true
 }
 
+// lined reports whether a waiter of this Module is in the line of name.
+func (w *waiters) lined(name string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for q := range w.m {
+		if q.name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // wakeNext wakes the first waiter of this Module in the line of name after
 // ticket: the next to watch the lock when a local head leaves the line.
 func (w *waiters) wakeNext(name string, ticket int64) {

@@ -11,7 +11,8 @@ type Event struct {
 	Op   EventOp
 	Name string // the lock
 	// OpAcquire: how long the call took, from its start to its return
-	// (acquired or not), how many statements tried to take the lock, and
+	// (acquired or not), how many statements tried to take the lock (0
+	// when a release granted it from the line before any did), and
 	// whether it got it; Err is why not, when it failed (nil when a
 	// TryAcquire found the lock held).
 	Wait     time.Duration

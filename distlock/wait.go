@@ -55,6 +55,13 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (acquired bool, err error
 			q.leave()
 		}
 	}()
+	// Where waiters of this Module already wait in the lock's line, the
+	// lock is taken, and a free one would go to the head of the line: a
+	// new waiter joins the line at once rather than try first. (A failed
+	// attempt locks the lock's row on every database, and so holds up the
+	// release that hands the lock on.) It tries if the line turns out to
+	// be free for it.
+	lineFirst := wait && l.Token() == "" && l.m.waiters.lined(l.name)
 	for {
 		var ticket int64
 		if q != nil {
@@ -62,45 +69,56 @@ func (l *Lock) acquire(ctx context.Context, wait bool) (acquired bool, err error
 		}
 		var res dialect.AcquireResult
 		var offered Token
-		err := l.m.retry(ctx, func() (err error) {
-			attempts++
-			res, offered, err = l.attempt(ctx, pending, ticket, within)
-			return err
-		})
-		if err != nil && offered != "" && outcomeUnknown(err) {
-			pending = offered // it may hold the lock unseen
-		}
-		switch {
-		case err != nil && wait && waitThrough(err, offered) && ctx.Err() == nil && l.m.alive() == nil:
-		case err != nil:
-			l.dropPending(pending)
-			if ctx.Err() != nil {
-				return false, &notAcquiredError{cause: ctx.Err(), last: lastErr}
-			}
-			return false, dbError("acquire", l.name, err)
-		case res.Acquired:
-			if q != nil {
-				q.taken = !res.Queued // else leave removes the place
-			}
-			if pending != "" && res.Reentered && offered == pending {
-				// The attempt that failed had taken the lock after all:
-				// give back the second hold this one added.
-				if err := l.release(ctx, pending); err != nil {
-					l.m.cfg.Logger.WarnContext(ctx, "distlock: could not drop a duplicate hold", "name", l.name, "err", err)
-				}
-			}
-			return true, nil
-		case !wait:
-			return false, nil
-		case q == nil:
+		var err error
+		if lineFirst {
+			lineFirst = false
 			if q, err = l.join(ctx); err == nil {
 				err = q.look(ctx)
 			}
-		case q.known && q.st.Free && q.st.Ahead == 0:
-			// The lock was free for this place when last read, and the
-			// attempt found it held since: most likely by a release that
-			// granted it to this place meanwhile. Read it again now.
-			err = q.look(ctx)
+			if err == nil && q.known && q.st.Free && q.st.Ahead == 0 {
+				continue // free for this place: try at once
+			}
+		} else {
+			err = l.m.retry(ctx, func() (err error) {
+				attempts++
+				res, offered, err = l.attempt(ctx, pending, ticket, within)
+				return err
+			})
+			if err != nil && offered != "" && outcomeUnknown(err) {
+				pending = offered // it may hold the lock unseen
+			}
+			switch {
+			case err != nil && wait && waitThrough(err, offered) && ctx.Err() == nil && l.m.alive() == nil:
+			case err != nil:
+				l.dropPending(pending)
+				if ctx.Err() != nil {
+					return false, &notAcquiredError{cause: ctx.Err(), last: lastErr}
+				}
+				return false, dbError("acquire", l.name, err)
+			case res.Acquired:
+				if q != nil {
+					q.taken = !res.Queued // else leave removes the place
+				}
+				if pending != "" && res.Reentered && offered == pending {
+					// The attempt that failed had taken the lock after all:
+					// give back the second hold this one added.
+					if err := l.release(ctx, pending); err != nil {
+						l.m.cfg.Logger.WarnContext(ctx, "distlock: could not drop a duplicate hold", "name", l.name, "err", err)
+					}
+				}
+				return true, nil
+			case !wait:
+				return false, nil
+			case q == nil:
+				if q, err = l.join(ctx); err == nil {
+					err = q.look(ctx)
+				}
+			case q.known && q.st.Free && q.st.Ahead == 0:
+				// The lock was free for this place when last read, and the
+				// attempt found it held since: most likely by a release that
+				// granted it to this place meanwhile. Read it again now.
+				err = q.look(ctx)
+			}
 		}
 		if err == nil {
 			lastErr = nil // the database answers; the lock is simply held

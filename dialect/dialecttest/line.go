@@ -365,3 +365,53 @@ func testReentryIgnoresLine(t *testing.T, h Harness) {
 		t.Fatal("the waiter did not get the lock within 10s of the last release")
 	}
 }
+
+// A waiting Acquire that finds waiters of its own Module in the lock's
+// line joins the line without trying the lock first: the lock is taken,
+// and a failed attempt would lock its row and hold up the release that
+// hands it on. It still gets the lock in its turn.
+func testJoinsLineWithoutTrying(t *testing.T, h Harness) {
+	b := setup(t, h, distlock.Config{})
+	c := b.counting(t, b.acquires())
+	m := b.module(t, c.db, distlock.Config{})
+	name := uniqueName("linefirst")
+	tok, err := b.mod.Acquire(b.ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := m.Get(name), m.Get(name)
+	got := make(chan *distlock.Lock, 2)
+	acquire := func(l *distlock.Lock) {
+		if err := l.Acquire(b.ctx); err != nil {
+			t.Error(err)
+		}
+		got <- l
+	}
+	go acquire(first)
+	b.waitersBecome(t, name, 1)
+	before := c.statements.Load()
+	if before == 0 { // the first waiter's attempt that found the lock held
+		t.Fatal("the counter saw none of the first waiter's acquire attempts: it counts nothing")
+	}
+	go acquire(second)
+	b.waitersBecome(t, name, 2)
+	if n := c.statements.Load() - before; n != 0 {
+		t.Errorf("the second waiter sent %d acquire statements before it took its place; want none", n)
+	}
+	if err := b.mod.Release(b.ctx, name, tok); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []*distlock.Lock{first, second} {
+		select {
+		case l := <-got:
+			if l != want {
+				t.Fatalf("waiter %d of 2 to get the lock came in %s", i+1, map[bool]string{true: "first", false: "second"}[l == first])
+			}
+			if err := l.Release(b.ctx); err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("waiter %d of 2 did not get the lock within 10s of its turn", i+1)
+		}
+	}
+}

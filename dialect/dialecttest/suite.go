@@ -92,6 +92,7 @@ func Run(t *testing.T, h Harness) {
 		{"NoJumpingTheLine", testNoJumpingTheLine},
 		{"ReentryIgnoresLine", testReentryIgnoresLine},
 		{"GrantOnRelease", testGrantOnRelease},
+		{"JoinsLineWithoutTrying", testJoinsLineWithoutTrying},
 		{"DeadGranteeLapses", testDeadGranteeLapses},
 		{"GiveUpRacingGrant", testGiveUpRacingGrant},
 		{"BadNames", testBadNames},
