@@ -15,6 +15,16 @@
 // caller. Waiters in one Module are woken at once by its releases; waiters
 // in other processes poll with back-off, never sleeping past the holder's
 // expiry.
+//
+// Acquisitions, extends and releases that grant the lock to a waiter
+// commit with synchronous=FULL (Open's default): they reach the disk
+// before they return. A release that grants nothing and the line's writes
+// (a place taken, renewed, removed) commit with synchronous=NORMAL, set for
+// their transaction on a connection of your pool and set back after: in WAL
+// mode they reach the operating system, which keeps them through the crash
+// of any process; only a crash of the machine, which ends every process
+// sharing the file, may lose them, and losing one only keeps a lock until
+// it expires or a place until it lapses.
 package sqlite
 
 import (
