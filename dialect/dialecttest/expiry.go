@@ -3,6 +3,7 @@ package dialecttest
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
@@ -158,16 +159,23 @@ func testFencesRiseUnderVacuum(t *testing.T, h Harness) {
 	const pools, workers, rounds = 3, 2, 25
 	b := setup(t, h, distlock.Config{})
 	names := []string{uniqueName("vf-a"), uniqueName("vf-b")}
+	// One worker takes a name of its own, free between its acquisitions:
+	// Vacuum always has its row to remove, however busy the shared ones.
+	solo := uniqueName("vf-solo")
 	var mu sync.Mutex
 	fences := map[string][]int64{}
 	errs := make(chan error, pools*workers+1)
 	var wg sync.WaitGroup
-	for range pools {
+	for p := range pools {
 		m := b.peer(t, distlock.Config{RetryInterval: 5 * time.Millisecond})
 		for w := range workers {
 			wg.Go(func() {
 				for r := range rounds {
-					l := m.Get(names[(w+r)%len(names)])
+					name := names[(w+r)%len(names)]
+					if p == 0 && w == 0 {
+						name = solo
+					}
+					l := m.Get(name)
 					if err := l.Acquire(b.ctx); err != nil {
 						errs <- err
 						return
@@ -179,6 +187,10 @@ func testFencesRiseUnderVacuum(t *testing.T, h Harness) {
 						errs <- err
 						return
 					}
+					// A pause, so that the names are free at times (a
+					// release hands a lock with waiters straight on): only
+					// then has Vacuum a row to remove.
+					time.Sleep(time.Duration(rand.IntN(5000)) * time.Microsecond)
 				}
 			})
 		}
