@@ -70,6 +70,12 @@ func TestStmtsConcurrentPrepare(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	// The first connection turns the new file to WAL; connections opened
+	// at once with it would find that switch under way (busy), which
+	// distlock retries but this test, below distlock, would not.
+	if err := db.PingContext(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	st := dialect.NewStmts(db)
 	defer st.Close()
 	errs := make(chan error, 8)
