@@ -76,6 +76,8 @@ func (l *Lock) join(ctx context.Context) (*inLine, error) {
 	if err := l.m.enterLine(); err != nil {
 		return nil, err
 	}
+	joined := l.m.waiters.joins(l.name) // from now on, others of this Module join without trying
+	defer joined()
 	ticket, err := q.enqueue(ctx)
 	if err != nil {
 		l.m.lining.Done()

@@ -11,6 +11,9 @@ import (
 type waiters struct {
 	mu sync.Mutex
 	m  map[place]*waiter
+	// joining counts, by name, the waiters taking a place (whose ticket
+	// is not known yet): see lined.
+	joining map[string]int
 }
 
 // place is one spot in the line of a lock.
@@ -97,10 +100,32 @@ func (w *waiters) localHead(p place) bool {
 	return true
 }
 
-// lined reports whether a waiter of this Module is in the line of name.
+// joins records that a waiter of name is taking a place; the function it
+// returns records that it has one (registered by add) or gave up.
+func (w *waiters) joins(name string) func() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.joining == nil {
+		w.joining = make(map[string]int)
+	}
+	w.joining[name]++
+	return func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.joining[name]--; w.joining[name] == 0 {
+			delete(w.joining, name)
+		}
+	}
+}
+
+// lined reports whether a waiter of this Module is in the line of name, or
+// taking a place in it.
 func (w *waiters) lined(name string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.joining[name] > 0 {
+		return true
+	}
 	for q := range w.m {
 		if q.name == name {
 			return true
