@@ -63,14 +63,7 @@ func testGrantOnRelease(t *testing.T, h Harness) {
 	if info.Remaining > 2*time.Second {
 		t.Errorf("the grant lasts %v before its pick-up; want no longer than the place would have (about a second)", info.Remaining)
 	}
-	select {
-	case err := <-got:
-		if err != nil {
-			t.Fatalf("the waiter's Acquire: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the waiter did not return within 10s of the grant")
-	}
+	awaitNil(t, got, "the waiter's Acquire", "the waiter did not return within 10s of the grant")
 	if n := c.statements.Load() - before; n != 0 {
 		t.Errorf("the waiter sent %d acquire statements after the grant; want none", n)
 	}
@@ -132,14 +125,7 @@ func testDeadGranteeLapses(t *testing.T, h Harness) {
 	if err != nil || dead.Owner != "dead" {
 		t.Fatalf("as the release returned the lock was %+v, %v; want it granted to the dead waiter (owner %q)", dead, err, "dead")
 	}
-	select {
-	case err := <-got:
-		if err != nil {
-			t.Fatalf("the next waiter's Acquire: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the next waiter did not get the lock within 10s: the dead waiter's grant did not lapse")
-	}
+	awaitNil(t, got, "the next waiter's Acquire", "the next waiter did not get the lock within 10s: the dead waiter's grant did not lapse")
 	stall := time.Since(released)
 	t.Logf("the dead grantee stalled the lock %v (its place had at most %v left)", stall.Round(time.Millisecond), reserve)
 	if stall > reserve+time.Second {
@@ -191,14 +177,7 @@ func testGiveUpRacingGrant(t *testing.T, h Harness) {
 	if err := <-gaveUp; !errors.Is(err, distlock.ErrNotAcquired) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("the waiter that gave up: %v; want ErrNotAcquired and context.Canceled", err)
 	}
-	select {
-	case err := <-got:
-		if err != nil {
-			t.Fatalf("the next waiter's Acquire: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the next waiter did not get the lock within 10s")
-	}
+	awaitNil(t, got, "the next waiter's Acquire", "the next waiter did not get the lock within 10s")
 	f.refuseAll(func(string) bool { return false }, nil) // its place may go now
 	if at := time.Now(); !at.Before(lapse) {
 		t.Errorf("the next waiter got the lock %v after the grant to the leaving waiter could lapse: it was not given back",

@@ -292,12 +292,5 @@ func testVacuumBesideGuard(t *testing.T, h Harness) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-vacuumed:
-		if err != nil {
-			t.Fatalf("Vacuum: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("Vacuum still running 10s after the guarded transaction ended")
-	}
+	awaitNil(t, vacuumed, "Vacuum", "Vacuum still running 10s after the guarded transaction ended")
 }

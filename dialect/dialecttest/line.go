@@ -13,6 +13,20 @@ import (
 	"github.com/distlock/distlock/distlock"
 )
 
+// awaitNil waits up to 10 s for the error on ch: it fails the test with
+// what when that error is not nil, and with late when none comes.
+func awaitNil(t *testing.T, ch <-chan error, what, late string) {
+	t.Helper()
+	select {
+	case err := <-ch:
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal(late)
+	}
+}
+
 // waitersBecome polls Inspect until the lock name has n waiters in line,
 // failing the test after 10 s.
 func (b *bundle) waitersBecome(t *testing.T, name string, n int) {
@@ -356,14 +370,7 @@ func testReentryIgnoresLine(t *testing.T, h Harness) {
 			t.Fatal(err)
 		}
 	}
-	select {
-	case err := <-queued:
-		if err != nil {
-			t.Fatalf("the waiter: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the waiter did not get the lock within 10s of the last release")
-	}
+	awaitNil(t, queued, "the waiter", "the waiter did not get the lock within 10s of the last release")
 }
 
 // A waiting Acquire that finds waiters of its own Module in the lock's
@@ -405,7 +412,7 @@ func testJoinsLineWithoutTrying(t *testing.T, h Harness) {
 		select {
 		case l := <-got:
 			if l != want {
-				t.Fatalf("waiter %d of 2 to get the lock came in %s", i+1, map[bool]string{true: "first", false: "second"}[l == first])
+				t.Fatalf("turn %d of 2 went to the other waiter: not the order they joined the line in", i+1)
 			}
 			if err := l.Release(b.ctx); err != nil {
 				t.Fatal(err)
