@@ -31,6 +31,22 @@ type counter struct {
 	db         *sql.DB
 }
 
+// Counting opens a pool like db's, on dsn, that counts the statements whose
+// SQL matches only (prepared or not); closed when t ends. For a dialect's
+// own tests of how many statements of a kind an operation sends.
+func Counting(t testing.TB, db *sql.DB, dsn string, only *regexp.Regexp) (*sql.DB, *atomic.Int64) {
+	var n atomic.Int64
+	tp := &tap{drv: db.Driver(), dsn: dsn,
+		statement: func(_ context.Context, query string, run func() (driver.Rows, driver.Result, error)) (driver.Rows, driver.Result, error) {
+			if only.MatchString(query) {
+				n.Add(1)
+			}
+			return run()
+		},
+	}
+	return tp.open(t), &n
+}
+
 // counting opens a counting pool on the test's database.
 func (b *bundle) counting(t *testing.T, only *regexp.Regexp) *counter {
 	c := &counter{}

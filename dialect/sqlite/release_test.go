@@ -3,9 +3,11 @@ package sqlite_test
 import (
 	"context"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
+	"github.com/distlock/distlock/dialect/dialecttest"
 	"github.com/distlock/distlock/dialect/sqlite"
 	"github.com/distlock/distlock/distlock"
 )
@@ -68,4 +70,68 @@ func TestReleaseRestoresSynchronous(t *testing.T) {
 		t.Fatal(err)
 	}
 	synchronous("a release and a waiter leaving its place")
+}
+
+// A lock whose last release granted it to its line is released by a
+// grant at once: no transaction first runs the plain release, which
+// would leave the hold alone for want of granting (a hot lock's hand-off
+// then costs one transaction, not two).
+func TestReleaseAfterGrantGrantsAtOnce(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "locks.db")
+	plain, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close()
+	db, releases := dialecttest.Counting(t, plain, sqlite.DSN(path), regexp.MustCompile(`^UPDATE "distlock" SET\s+holds\s+= holds - 1`))
+	mod, err := distlock.New(db, sqlite.Dialect(), distlock.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mod.Close()
+	if err := mod.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	holder := mod.Get("hot")
+	if err := holder.Acquire(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	waiters := []*distlock.Lock{mod.Get("hot"), mod.Get("hot")}
+	got := make(chan *distlock.Lock, len(waiters))
+	for i, w := range waiters {
+		go func() {
+			if err := w.Acquire(t.Context()); err != nil {
+				t.Error(err)
+			}
+			got <- w
+		}()
+		for { // in line, in this order
+			info, err := mod.Inspect(t.Context(), "hot")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Waiters == i+1 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	if err := holder.Release(t.Context()); err != nil { // grants to the first waiter
+		t.Fatal(err)
+	}
+	first := <-got
+	before := releases.Load()
+	if before == 0 {
+		t.Fatal("the counter saw no plain release: it counts nothing")
+	}
+	if err := first.Release(t.Context()); err != nil { // grants to the second
+		t.Fatal(err)
+	}
+	if n := releases.Load() - before; n != 0 {
+		t.Errorf("the release after a grant ran the plain release %d times before granting; want none", n)
+	}
+	if info, err := mod.Inspect(t.Context(), "hot"); err != nil || info.Fence != (<-got).Fence() {
+		t.Errorf("after the second grant the lock is %+v, %v; want the second waiter's", info, err)
+	}
 }

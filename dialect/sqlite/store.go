@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/distlock/distlock/dialect"
@@ -24,6 +25,11 @@ type store struct {
 	// seconds. Waiting for the turn instead is first come, first served.
 	// Other processes are still kept apart by SQLite's lock.
 	turn chan struct{}
+
+	// granting holds the names (string → struct{}) whose last release
+	// here granted the lock to their line: their next release goes
+	// straight to grant (see Release).
+	granting sync.Map
 }
 
 func newStore(db *sql.DB, table string) *store {
@@ -114,8 +120,14 @@ func (s *store) Extend(ctx context.Context, req dialect.ExtendRequest) (dialect.
 // expires, and the next durable commit (the next acquisition, which sees
 // the release) syncs the WAL up to and including it. The statement leaves
 // alone a last hold whose release would grant the lock to the head of its
-// line: grant does that, durably.
+// line: grant does that, durably. A lock whose last release here granted
+// it is likely to have a line again: its release goes to grant at once,
+// rather than first run a transaction that would leave the hold alone
+// (where the line has gone meanwhile, grant releases durably).
 func (s *store) Release(ctx context.Context, name string, tokenHash []byte) (dialect.Released, bool, error) {
+	if _, ok := s.granting.Load(name); ok {
+		return s.grant(ctx, name, tokenHash)
+	}
 	var res dialect.Released
 	var ok bool
 	err := s.async(ctx, s.sql.release, func(ctx context.Context, st *sql.Stmt) (err error) {
@@ -271,6 +283,12 @@ func (s *store) grant(ctx context.Context, name string, tokenHash []byte) (diale
 	})
 	if err != nil {
 		return dialect.Released{}, false, err
+	}
+	switch {
+	case res.Fence > 0:
+		s.granting.Store(name, struct{}{})
+	case ok && res.Holds == 0:
+		s.granting.Delete(name) // nobody to grant it to
 	}
 	return res, ok, nil
 }
