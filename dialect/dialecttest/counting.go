@@ -27,7 +27,7 @@ import (
 // own anyway; the release runs in one so that database/sql reuses the
 // statement prepared on its connection).
 type counter struct {
-	statements atomic.Int64
+	statements *atomic.Int64
 	db         *sql.DB
 }
 
@@ -35,49 +35,42 @@ type counter struct {
 // SQL matches only (prepared or not); closed when t ends. For a dialect's
 // own tests of how many statements of a kind an operation sends.
 func Counting(t testing.TB, db *sql.DB, dsn string, only *regexp.Regexp) (*sql.DB, *atomic.Int64) {
-	var n atomic.Int64
-	tp := &tap{drv: db.Driver(), dsn: dsn,
+	tp, n := countingTap(db.Driver(), dsn, only.MatchString)
+	return tp.open(t), n
+}
+
+// countingTap is a tap that counts the statements for which counts is true.
+func countingTap(drv driver.Driver, dsn string, counts func(query string) bool) (*tap, *atomic.Int64) {
+	n := new(atomic.Int64)
+	return &tap{drv: drv, dsn: dsn,
 		statement: func(_ context.Context, query string, run func() (driver.Rows, driver.Result, error)) (driver.Rows, driver.Result, error) {
-			if only.MatchString(query) {
+			if counts(query) {
 				n.Add(1)
 			}
 			return run()
 		},
-	}
-	return tp.open(t), &n
+	}, n
 }
 
 // counting opens a counting pool on the test's database.
 func (b *bundle) counting(t *testing.T, only *regexp.Regexp) *counter {
-	c := &counter{}
-	counts := func(query string) bool {
-		if only == nil {
-			return !strings.HasPrefix(query, "PRAGMA ")
-		}
-		return only.MatchString(query)
+	if only != nil {
+		db, n := Counting(t, b.db, b.dsn, only)
+		return &counter{statements: n, db: db}
 	}
-	tp := &tap{drv: b.db.Driver(), dsn: b.dsn,
-		statement: func(_ context.Context, query string, run func() (driver.Rows, driver.Result, error)) (driver.Rows, driver.Result, error) {
+	counts := func(query string) bool { return !strings.HasPrefix(query, "PRAGMA ") }
+	tp, n := countingTap(b.db.Driver(), b.dsn, counts)
+	tp.prepare = func(string) { n.Add(1) }
+	if b.h.DriverName == "sqlite" {
+		tp.direct = func(query string) {
 			if counts(query) {
-				c.statements.Add(1)
+				n.Add(1)
 			}
-			return run()
-		},
-	}
-	if only == nil {
-		tp.prepare = func(string) { c.statements.Add(1) }
-		if b.h.DriverName == "sqlite" {
-			tp.direct = func(query string) {
-				if counts(query) {
-					c.statements.Add(1)
-				}
-			}
-		} else {
-			tp.begin = func() { c.statements.Add(1) }
 		}
+	} else {
+		tp.begin = func() { n.Add(1) }
 	}
-	c.db = tp.open(t)
-	return c
+	return &counter{statements: n, db: tp.open(t)}
 }
 
 // Acquire, re-entry, extend and release are each one statement: one round
