@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -21,16 +22,9 @@ func TestReleaseRestoresSynchronous(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
-	db.SetMaxOpenConns(1) // the connection of the release and the line's writes is the one read below
-	mod, err := distlock.New(db, sqlite.Dialect(), distlock.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mod.Close()
-	if err := mod.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(func() { db.Close() }) // after the Module's Close (see migrated)
+	db.SetMaxOpenConns(1)            // the connection of the release and the line's writes is the one read below
+	mod := migrated(t, db)
 	synchronous := func(after string) {
 		t.Helper()
 		var sync int
@@ -85,14 +79,7 @@ func TestReleaseAfterGrantGrantsAtOnce(t *testing.T) {
 	}
 	defer plain.Close()
 	db, releases := dialecttest.Counting(t, plain, sqlite.DSN(path), regexp.MustCompile(`^UPDATE "distlock" SET\s+holds\s+= holds - 1`))
-	mod, err := distlock.New(db, sqlite.Dialect(), distlock.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer mod.Close()
-	if err := mod.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	mod := migrated(t, db)
 	holder := mod.Get("hot")
 	if err := holder.Acquire(t.Context()); err != nil {
 		t.Fatal(err)
@@ -134,4 +121,19 @@ func TestReleaseAfterGrantGrantsAtOnce(t *testing.T) {
 	if info, err := mod.Inspect(t.Context(), "hot"); err != nil || info.Fence != (<-got).Fence() {
 		t.Errorf("after the second grant the lock is %+v, %v; want the second waiter's", info, err)
 	}
+}
+
+// migrated returns a Module on db with its table migrated, closed when t
+// ends.
+func migrated(t *testing.T, db *sql.DB) *distlock.Module {
+	t.Helper()
+	mod, err := distlock.New(db, sqlite.Dialect(), distlock.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { mod.Close() })
+	if err := mod.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return mod
 }
